@@ -1,0 +1,10 @@
+"""Imports every domain's tables so that metadata (and Alembic) sees them all."""
+
+from ventanilla.accounts import models as accounts_models
+from ventanilla.audit import guard as audit_guard
+from ventanilla.audit import models as audit_models
+from ventanilla.cases import models as cases_models
+from ventanilla.db import Base
+from ventanilla.ingest import models as ingest_models
+
+__all__ = ["Base", "audit_guard", "accounts_models", "audit_models", "cases_models", "ingest_models"]

@@ -1,0 +1,40 @@
+"""Settings, read once from VENTANILLA_* environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the product has. See `.env.example` for documentation of each one."""
+
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///var/ventanilla.db")
+    broker_url: str | None = None
+    secret_key: str = "change-me-in-production-please-0123456789"
+    cookie_secure: bool = False
+    session_max_age: int = 8 * 3600
+    base_url: str = "http://127.0.0.1:8000"
+    default_language: str = "es"
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    max_upload_bytes: int = 50 * 1024 * 1024
+    shared_data: Path = Path("../shared/data")
+    reports_dir: Path = Path("var/reports")
+    triage_on_ingest: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache to change them)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Ingest: every way a post reaches ventanilla (files, webhooks, connectors)."""

@@ -1,0 +1,1 @@
+"""Triage: language, complaint, sentiment, reason, offensiveness, intent, urgency and impact."""

@@ -68,8 +68,12 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of failing on a
+        # stale snapshot; read-only sessions (page views) use a plain BEGIN and never wait.
+        if conn.get_execution_options().get("readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -97,9 +101,16 @@ def get_engine(url: str | None = None) -> Engine:
     return _engines[url]
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    """A session maker bound to ``engine`` (default: the configured one)."""
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_factory(engine: Engine | None = None, *, readonly: bool = False) -> sessionmaker[Session]:
+    """A session maker bound to ``engine`` (default: the configured one).
+
+    ``readonly`` sessions may still write, but on SQLite they do not queue for the write lock
+    up front; use them for requests that only read.
+    """
+    bind = engine or get_engine()
+    if readonly:
+        bind = bind.execution_options(readonly=True)
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     base_url: str = "http://127.0.0.1:8000"
     default_language: str = "es"
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
     login_max_failures: int = 5
     login_window_seconds: int = 900
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -1,23 +1,36 @@
-"""Password hashing with argon2id."""
+"""Password hashing with argon2id (cost from settings; tests may lower it)."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of "no such user" equal to "wrong password".
-_DUMMY = _hasher.hash("not-a-real-password")
+from ventanilla.config import get_settings
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    # Verifying against this keeps the time of "no such user" equal to "wrong password".
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _current() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _current()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; spends the same time when there is no user."""
+    hasher, dummy = _current()
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

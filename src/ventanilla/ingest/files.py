@@ -41,6 +41,8 @@ KNOWN_COLUMNS: dict[str, tuple[str, ...]] = {
     "brand": ("brand", "airline"),
 }
 CANONICAL = tuple(KNOWN_COLUMNS)
+# Let oversized fields through the CSV reader so they get our clear "too long" reason.
+csv.field_size_limit(64 * 1024 * 1024)
 
 
 class FileError(ValueError):

@@ -325,3 +325,7 @@ def main() -> None:
     """Entry point of the `ventanilla` script."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
+
+
+if __name__ == "__main__":
+    main()

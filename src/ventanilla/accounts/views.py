@@ -78,10 +78,10 @@ def logout(request: Request) -> Response:
 
 
 @router.post("/language", dependencies=[Depends(csrf_protect)])
-def choose_language(request: Request, language: Annotated[str, Form()] = "es",
+def choose_language(request: Request, ui_language: Annotated[str, Form()] = "es",
                     back: Annotated[str, Form()] = "/") -> Response:
-    if language in SUPPORTED:
-        request.session["lang"] = language
+    if ui_language in SUPPORTED:
+        request.session["lang"] = ui_language
     return RedirectResponse(_safe_next(back), status_code=303)
 
 

@@ -19,7 +19,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get("VENTANILLA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("VENTANILLA_TEST_REDIS", "redis://127.0.0.1:6379/15")
 AMQP_URL = os.environ.get("VENTANILLA_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672//")
-SHARED_DATA = Path(os.environ.get("VENTANILLA_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+SHARED_DATA = Path(os.environ.get("VENTANILLA_SHARED_DATA",
+                                  Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 PASSWORD = "correct-horse-battery"
 
 
@@ -164,7 +165,7 @@ def desk(engine: Engine) -> Desk:
 
 def incoming(external_id: str, text_: str, *, handle: str = "maria", network: str = "x",
              thread: str | None = None, kind: str = "mention", followers: int | None = 120,
-             created_at: str = "2026-11-20T17:05:00Z", language: str | None = None):  # noqa: ANN201
+             created_at: str = "2026-11-20T17:05:00Z", language: str | None = None):
     """A normalised post as a connector would hand it over."""
     from ventanilla.ingest.schema import IncomingPost
 
@@ -175,7 +176,7 @@ def incoming(external_id: str, text_: str, *, handle: str = "maria", network: st
     })
 
 
-def deliver(engine: Engine, channel_id: int, posts: list) -> list[int]:  # noqa: ANN001
+def deliver(engine: Engine, channel_id: int, posts: list) -> list[int]:
     """Accept posts on a channel and run the pipeline on them, as ingest does."""
     from ventanilla.db import session_scope
     from ventanilla.ingest.models import Channel

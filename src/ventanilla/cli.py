@@ -139,10 +139,12 @@ def ingest(
     workspace: WorkspaceOpt = "demo",
     channel: Annotated[str, typer.Option(help="Channel slug the posts arrived on (created if new).")] = "import",
     network: Annotated[str, typer.Option(help="Network of the posts: x, facebook, instagram, ...")] = "x",
-    map_: Annotated[list[str] | None, typer.Option("--map", help="Column mapping FIELD=COLUMN, e.g. --map text=body (repeatable).")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="Column mapping FIELD=COLUMN, e.g. --map text=body (repeatable).")] = None,
     encoding: Annotated[str | None, typer.Option(help="File encoding when not UTF-8 (e.g. latin-1).")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the file name).")] = None,
-    report: Annotated[Path | None, typer.Option(help="Where to write rejected lines (default FILE.rejected.csv).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        help="Where to write rejected lines (default FILE.rejected.csv).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Import posts from a file. Idempotent: importing the same file twice adds nothing.
@@ -190,7 +192,8 @@ def users_add(
     name: Annotated[str, typer.Option(help="Full name (the first name signs replies).")],
     role: Annotated[str, typer.Option(help="admin, lead, agent, crisis or analyst.")] = "agent",
     workspace: WorkspaceOpt = "demo",
-    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted).", envvar="VENTANILLA_NEW_PASSWORD")] = None,
+    password: Annotated[str | None, typer.Option(
+        help="Password (prompted when omitted).", envvar="VENTANILLA_NEW_PASSWORD")] = None,
     languages: Annotated[str, typer.Option(help="Languages the user answers in, comma-separated.")] = "es,en",
 ) -> None:
     """Add a user with a role in a workspace."""
@@ -272,7 +275,8 @@ def tokens_create(email: str, name: Annotated[str, typer.Option(help="What the t
 def export_cases(
     workspace: WorkspaceOpt = "demo",
     format_: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write (default: standard output).")] = None,
 ) -> None:
     """Export every case with its author, channel, status and times."""
     from ventanilla.cases.export import write_cases

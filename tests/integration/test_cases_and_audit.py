@@ -18,7 +18,7 @@ from ventanilla.cases.models import Case, CaseStatus
 from ventanilla.db import session_factory, session_scope
 
 
-def open_case(engine, desk: Desk) -> int:  # noqa: ANN001
+def open_case(engine, desk: Desk) -> int:
     deliver(engine, desk.channel_id, [incoming("c1", "La app no me deja facturar", handle="rosa")])
     with session_scope(engine) as s:
         return s.scalars(select(Case.id)).one()

@@ -24,7 +24,7 @@ def write(tmp_path: Path, name: str, content: bytes | str) -> Path:
     return path
 
 
-def count(engine, model) -> int:  # noqa: ANN001
+def count(engine, model) -> int:
     with session_scope(engine) as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
@@ -56,7 +56,8 @@ def test_bad_lines_are_reported_and_good_lines_still_go_in(tmp_path: Path, engin
                + b"4,2026-11-20T17:00:00Z,es,caf\xe9 sin utf8,negative,Brisa,ana,0\n"
                + b"5,2026-11-20T17:00:00Z,es,,negative,Brisa,ana,0\n"
                + f"6,2026-11-20T17:00:00Z,es,{huge},negative,Brisa,ana,0\n".encode()
-               + "7,2026-11-20T18:00:00Z,es,<script>alert(1)</script> '; DROP TABLE post; -- 😡 مرحبا,negative,Brisa,eve,0\n".encode())
+               + ("7,2026-11-20T18:00:00Z,es,<script>alert(1)</script> '; DROP TABLE post; -- 😡 مرحبا,"
+                  "negative,Brisa,eve,0\n").encode())
     path = write(tmp_path, "mixed.csv", content)
     summary = import_file(path, workspace_id=desk.workspace_id, channel_slug="x-brisa")
     assert summary.new == 2  # ids 1 and 7

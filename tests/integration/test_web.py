@@ -28,13 +28,14 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: TestClient, role: str, password: str = PASSWORD):  # noqa: ANN201
+def sign_in(client: TestClient, role: str, password: str = PASSWORD):
     token = csrf_of(client.get("/login").text)
     return client.post("/login", data={"email": f"{role}@brisa.test", "password": password,
                                        "csrf_token": token, "next": "/"}, follow_redirects=False)
 
 
-def test_sign_in_shows_the_inbox_and_wrong_password_gets_a_generic_error(client: TestClient, engine, desk: Desk) -> None:
+def test_sign_in_shows_the_inbox_and_wrong_password_gets_a_generic_error(
+        client: TestClient, engine, desk: Desk) -> None:
     deliver(engine, desk.channel_id, [incoming("w1", "Vuelo cancelado sin aviso", handle="lola")])
     assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
     bad = sign_in(client, "agent", "wrong-password-123")
@@ -121,7 +122,8 @@ def test_inbox_filters_and_keyboard_assignment_conflict(client: TestClient, engi
     assert "Agent Person" in client.get("/?assignee=me").text
 
 
-def test_signed_webhook_stores_once_and_bad_signatures_store_nothing(client: TestClient, engine, desk: Desk) -> None:
+def test_signed_webhook_stores_once_and_bad_signatures_store_nothing(
+        client: TestClient, engine, desk: Desk) -> None:
     body = json.dumps({"posts": [{"external_id": "h1", "text": "Retraso de 4 horas 😤",
                                   "created_at": "2026-11-20T17:00:00Z", "author": {"handle": "pepa"}},
                                  {"external_id": "h2", "text": "x", "created_at": "yesterday",
@@ -136,7 +138,8 @@ def test_signed_webhook_stores_once_and_bad_signatures_store_nothing(client: Tes
     again = client.post(url, content=body, headers={"X-Ventanilla-Signature": signature})
     assert again.json() == {"new": 0, "duplicate": 1, "rejected": first.json()["rejected"]}
     broken = b"{not json"
-    assert client.post(url, content=broken, headers={"X-Ventanilla-Signature": sign("whsec-test", broken)}).status_code == 400
+    headers = {"X-Ventanilla-Signature": sign("whsec-test", broken)}
+    assert client.post(url, content=broken, headers=headers).status_code == 400
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Post)) == 1
 

@@ -219,7 +219,8 @@ def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFi
         for cid, text in session.execute(
             select(Post.case_id, Post.text).join(newest, Post.id == newest.c.pid)
         ).all():
-            last_text[cid] = text[:400]
+            if cid is not None:
+                last_text[cid] = text[:400]
     return InboxPage(
         [InboxRow(c, a, ch, name, last_text.get(c.id, c.subject)) for c, a, ch, name in rows],
         total, page, per_page,

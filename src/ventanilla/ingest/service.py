@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -88,7 +89,7 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost])
         return result
     authors = _upsert_authors(session, channel.workspace_id, fresh)
     now = utcnow()
-    rows = [
+    post_rows: list[dict[str, Any]] = [
         {
             "workspace_id": channel.workspace_id,
             "channel_id": channel.id,
@@ -111,6 +112,6 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost])
         }
         for p in fresh
     ]
-    inserted = session.execute(insert(Post).returning(Post.id, sort_by_parameter_order=True), rows)
+    inserted = session.execute(insert(Post).returning(Post.id, sort_by_parameter_order=True), post_rows)
     result.new_post_ids = [r.id for r in inserted]
     return result

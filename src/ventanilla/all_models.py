@@ -7,4 +7,4 @@ from ventanilla.cases import models as cases_models
 from ventanilla.db import Base
 from ventanilla.ingest import models as ingest_models
 
-__all__ = ["Base", "audit_guard", "accounts_models", "audit_models", "cases_models", "ingest_models"]
+__all__ = ["Base", "accounts_models", "audit_guard", "audit_models", "cases_models", "ingest_models"]

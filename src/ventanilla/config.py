@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///var/ventanilla.db")
     broker_url: str | None = None
+    queue_name: str = "ventanilla"
     secret_key: str = "change-me-in-production-please-0123456789"
     cookie_secure: bool = False
     session_max_age: int = 8 * 3600

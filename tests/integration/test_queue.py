@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +37,8 @@ def test_with_a_broker_a_celery_worker_processes_the_posts(engine, desk: Desk, m
     else:
         need_service("RabbitMQ", "127.0.0.1", 5672)
     monkeypatch.setenv("VENTANILLA_BROKER_URL", broker)
+    # Each test gets its own queue: parallel test processes must not take each other's tasks.
+    monkeypatch.setenv("VENTANILLA_QUEUE_NAME", f"ventanilla-test-{uuid.uuid4().hex[:8]}")
     from ventanilla.config import get_settings
 
     get_settings.cache_clear()

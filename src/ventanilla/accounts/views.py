@@ -21,7 +21,8 @@ from ventanilla.accounts.service import (
 )
 from ventanilla.config import get_settings
 from ventanilla.web.deps import DbReadSession, DbSession, csrf_protect, ensure_csrf_token, require_page
-from ventanilla.web.i18n import SUPPORTED, gettext as _
+from ventanilla.web.i18n import SUPPORTED
+from ventanilla.web.i18n import gettext as _
 from ventanilla.web.templating import render
 
 router = APIRouter()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ventanilla.audit.chain import GENESIS, hashed_fields, link_hash
@@ -85,7 +85,7 @@ def record_many(session: Session, actor: Actor, drafts: Sequence[EventDraft]) ->
             }
         )
         prev = digest
-    session.execute(insert(AuditEvent), rows)
+    session.execute(AuditEvent.__table__.insert(), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     return prev
 

@@ -36,6 +36,8 @@ class Case(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("author.id"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
     thread_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The post that opened the case (unique: one post opens at most one case).
+    origin_post_id: Mapped[int | None] = mapped_column(Integer, unique=True, default=None)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.new.value)
     priority: Mapped[int] = mapped_column(Integer, default=3)
     language: Mapped[str | None] = mapped_column(String(8), default=None)

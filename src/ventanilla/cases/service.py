@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -77,6 +77,7 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
         if match is None:
             match = {"id": None, "channel_id": post.channel_id, "thread_key": post.thread_external_id,
                      "added": 0, "last": post.created_at, "priority": priority, "new": True,
+                     "origin": post.id,
                      "row": {"workspace_id": post.workspace_id, "author_id": post.author_id,
                              "channel_id": post.channel_id, "thread_key": post.thread_external_id,
                              "status": CaseStatus.new.value, "priority": priority,
@@ -89,30 +90,34 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
         match["last"] = max(match["last"], post.created_at)
         match["priority"] = min(match["priority"], priority)
         placement.append((post.id, match))
+    case_table = Case.__table__
     if new_cases:
         for c in new_cases:
             c["row"]["post_count"] = c["added"]
             c["row"]["last_activity_at"] = c["last"]
             c["row"]["priority"] = c["priority"]
-        inserted = session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True),
-                                   [c["row"] for c in new_cases])
-        for c, row in zip(new_cases, inserted, strict=True):
-            c["id"] = row.id
+            c["row"]["origin_post_id"] = c["origin"]
+        session.execute(case_table.insert(), [c["row"] for c in new_cases])
+        by_origin: dict[int, int] = {}
+        origins = [c["origin"] for c in new_cases]
+        for start in range(0, len(origins), 500):
+            by_origin.update(session.execute(
+                select(Case.origin_post_id, Case.id).where(Case.origin_post_id.in_(origins[start:start + 500]))
+            ).tuples().all())
+        for c in new_cases:
+            c["id"] = by_origin[c["origin"]]
     existing = [c for cs in open_cases.values() for c in cs if not c["new"] and c["added"]]
-    for c in existing:
+    if existing:
         session.execute(
-            update(Case).where(Case.id == c["id"]).values(
-                post_count=Case.post_count + c["added"],
-                last_activity_at=func.max(Case.last_activity_at, c["last"])
-                if session.get_bind().dialect.name == "sqlite"
-                else func.greatest(Case.last_activity_at, c["last"]),
-                priority=func.min(Case.priority, c["priority"])
-                if session.get_bind().dialect.name == "sqlite"
-                else func.least(Case.priority, c["priority"]),
-                version=Case.version + 1,
-            )
+            update(case_table).where(case_table.c.id == bindparam("cid")).values(
+                post_count=case_table.c.post_count + bindparam("added"),
+                last_activity_at=bindparam("last"), priority=bindparam("prio"),
+                version=case_table.c.version + 1),
+            [{"cid": c["id"], "added": c["added"], "last": c["last"], "prio": c["priority"]} for c in existing],
         )
-    session.execute(update(Post), [{"id": pid, "case_id": c["id"]} for pid, c in placement])
+    post_table = Post.__table__
+    session.execute(update(post_table).where(post_table.c.id == bindparam("pid")).values(case_id=bindparam("cid")),
+                    [{"pid": pid, "cid": c["id"]} for pid, c in placement])
     workspace_id = posts[0].workspace_id
     drafts = [EventDraft("case.opened", "case", str(c["id"]), workspace_id,
                          after={"status": "new", "priority": c["priority"]}) for c in new_cases]

@@ -7,10 +7,13 @@ from typing import Any
 from celery import Celery
 
 
-def make_celery(broker_url: str) -> Celery:
+def make_celery(broker_url: str, queue_name: str | None = None) -> Celery:
     """A Celery app on ``broker_url`` with the one generic task that runs registered tasks."""
+    from ventanilla.config import get_settings
+
     app = Celery("ventanilla", broker=broker_url)
     app.conf.update(
+        task_default_queue=queue_name or get_settings().queue_name,
         task_acks_late=True,  # a worker killed mid-task leaves it for another to redo
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import ventanilla.db
-from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -167,6 +167,7 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('channel_id', sa.Integer(), nullable=False),
     sa.Column('thread_key', sa.String(length=255), nullable=True),
+    sa.Column('origin_post_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
@@ -185,6 +186,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['channel_id'], ['channel.id'], name=op.f('fk_case_file_channel_id_channel')),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_case_file_team_id_team')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_case_file_workspace_id_workspace')),
+    sa.UniqueConstraint('origin_post_id', name=op.f('uq_case_file_origin_post_id')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_file'))
     )
     with op.batch_alter_table('case_file', schema=None) as batch_op:

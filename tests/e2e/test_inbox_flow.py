@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_agent_signs_in_filters_assigns_with_the_keyboard_and_notes(browser, live_server: str, tmp_path) -> None:  # noqa: ANN001
+def test_agent_signs_in_filters_assigns_with_the_keyboard_and_notes(browser, live_server: str, tmp_path) -> None:
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     errors: list[str] = []

@@ -1,0 +1,1 @@
+"""Local simulated social networks: tiny HTTP servers that replay documented payloads."""

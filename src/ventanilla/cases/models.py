@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ventanilla.db import Base, UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class Case(Base):
     __tablename__ = "case_file"
     __table_args__ = (
         Index("ix_case_inbox", "workspace_id", "status", "priority", "last_activity_at"),
+        # Matches the inbox's default order exactly (mixed directions), so no sort is needed.
+        Index("ix_case_order", "workspace_id", "priority", text("last_activity_at DESC"), text("id DESC")),
+        Index("ix_case_recent", "workspace_id", "last_activity_at", "id"),
         Index("ix_case_author_status", "author_id", "status"),
     )
 

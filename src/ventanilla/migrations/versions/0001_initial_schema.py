@@ -194,6 +194,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_file_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_file_channel_id'), ['channel_id'], unique=False)
         batch_op.create_index('ix_case_inbox', ['workspace_id', 'status', 'priority', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_case_order', ['workspace_id', 'priority', sa.text('last_activity_at DESC'), sa.text('id DESC')], unique=False)
+        batch_op.create_index('ix_case_recent', ['workspace_id', 'last_activity_at', 'id'], unique=False)
 
     op.create_table('team_member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -279,6 +281,8 @@ def downgrade() -> None:
     op.drop_table('team_member')
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.drop_index('ix_case_inbox')
+        batch_op.drop_index('ix_case_order')
+        batch_op.drop_index('ix_case_recent')
         batch_op.drop_index(batch_op.f('ix_case_file_channel_id'))
         batch_op.drop_index(batch_op.f('ix_case_file_assignee_id'))
         batch_op.drop_index('ix_case_author_status')

@@ -20,12 +20,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright's own download cannot work offline).
+# Debian packages the tests drive: Chromium for browser tests (Playwright's own download cannot
+# work offline) and Dovecot, a real IMAP server for the e-mail connector's tests.
 browser:
-	@test -x /usr/bin/chromium || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@{ test -x /usr/bin/chromium && test -x /usr/sbin/dovecot; } || { \
+	  echo "installing Debian's chromium and dovecot-imapd for the tests"; \
 	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium dovecot-imapd >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/ventanilla demo --host 127.0.0.1 --port 8000

@@ -294,7 +294,6 @@ class SimServer:
         http.send_response(response.status)
         headers = {k.lower(): v for k, v in response.headers.items()}
         headers.setdefault("content-length", str(len(response.body)))
-        headers.setdefault("date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
         for name, value in headers.items():
             http.send_header(name, value)
         http.end_headers()

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ventanilla.accounts.models import Membership, User
 from ventanilla.audit.service import SYSTEM, Actor, EventDraft, events_for, record, record_many
 from ventanilla.cases.models import OPEN_STATUSES, Case, CaseStatus, Note
+from ventanilla.cases.search import case_matches
 from ventanilla.db import utcnow
 from ventanilla.ingest.models import Author, Channel, Post
 
@@ -101,9 +102,9 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
         by_origin: dict[int, int] = {}
         origins = [c["origin"] for c in new_cases]
         for start in range(0, len(origins), 500):
-            by_origin.update(session.execute(
+            by_origin.update((r[0], r[1]) for r in session.execute(
                 select(Case.origin_post_id, Case.id).where(Case.origin_post_id.in_(origins[start:start + 500]))
-            ).tuples().all())
+            ).all())
         for c in new_cases:
             c["id"] = by_origin[c["origin"]]
     existing = [c for cs in open_cases.values() for c in cs if not c["new"] and c["added"]]
@@ -190,15 +191,8 @@ def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFi
         conditions.append(Case.assignee_id.is_(None))
     elif filters.assignee and filters.assignee.isdigit():
         conditions.append(Case.assignee_id == int(filters.assignee))
-    if filters.q:
-        pattern = f"%{filters.q.strip()}%"
-        conditions.append(or_(
-            Case.subject.ilike(pattern),
-            Case.id.in_(select(Post.case_id).where(Post.workspace_id == workspace_id,
-                                                   Post.text.ilike(pattern))),
-            Case.author_id.in_(select(Author.id).where(Author.workspace_id == workspace_id,
-                                                       Author.handle.ilike(pattern))),
-        ))
+    if filters.q and filters.q.strip():
+        conditions.append(case_matches(session, workspace_id=workspace_id, query=filters.q))
     for name, value in filters.label.items():
         conditions.append(Case.id.in_(
             select(Post.case_id).where(Post.workspace_id == workspace_id,
@@ -218,7 +212,7 @@ def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFi
         .join(Channel, Channel.id == Case.channel_id)
         .outerjoin(User, User.id == Case.assignee_id)
         .where(Case.id.in_(page_ids))
-    ).tuples().all(), key=lambda r: position[r[0].id])
+    ).all(), key=lambda r: position[r[0].id])
     case_ids = [r[0].id for r in rows]
     last_text: dict[int, str] = {}
     if case_ids:

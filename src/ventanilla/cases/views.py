@@ -14,11 +14,20 @@ from ventanilla.cases import service
 from ventanilla.cases.models import Case, CaseStatus
 from ventanilla.ingest.channels import list_channels
 from ventanilla.ingest.models import Author, Channel
+from ventanilla.triage.taxonomy import REASON_CODES
 from ventanilla.web.deps import DbReadSession, DbSession, csrf_protect, require_page
 from ventanilla.web.i18n import gettext as _
 from ventanilla.web.templating import render
 
 router = APIRouter()
+# Triage labels the inbox can filter on, with their values.
+LABEL_FILTERS: dict[str, tuple[str, ...]] = {
+    "complaint": ("yes", "no"),
+    "sentiment": ("negative", "neutral", "positive"),
+    "reason": REASON_CODES,
+    "intent": ("wants_fix", "wants_heard", "question", "praise", "spam"),
+    "offensive": ("yes", "no"),
+}
 ReadPrincipal = Annotated[Principal, Depends(require_page("read_inbox"))]
 WorkPrincipal = Annotated[Principal, Depends(require_page("work_cases"))]
 
@@ -41,7 +50,10 @@ def inbox_page(
     sort: str = "priority", page: int = 1,
 ) -> Response:
     _timezone(request, session, principal)
+    labels = {name: request.query_params[name] for name in LABEL_FILTERS
+              if request.query_params.get(name) in LABEL_FILTERS[name]}
     filters = service.InboxFilter(
+        label=labels,
         status=status or None, channel_id=_int_or_none(channel), language=language or None,
         priority=_int_or_none(priority), assignee=assignee or None, q=(q or "").strip()[:200] or None,
         sort=sort, page=max(1, page),
@@ -54,6 +66,7 @@ def inbox_page(
         "channels": list_channels(session, workspace_id=principal.workspace_id),
         "members": members(session, workspace_id=principal.workspace_id),
         "statuses": ["active", *[s.value for s in CaseStatus], ""],
+        "label_filters": LABEL_FILTERS,
     })
 
 

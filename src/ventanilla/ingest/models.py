@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ventanilla.db import Base, JSONType, UTCDateTime, utcnow
+from ventanilla.db import Base, JSONType, NullableJSON, UTCDateTime, utcnow
 
 
 class Channel(Base):
@@ -84,5 +84,5 @@ class Post(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     shares: Mapped[int] = mapped_column(Integer, default=0)
     replies: Mapped[int] = mapped_column(Integer, default=0)
-    labels: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, default=None)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

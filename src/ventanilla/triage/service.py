@@ -1,19 +1,76 @@
-"""Triage applied to stored posts: labels saved on each post, priority for its case."""
+"""Triage applied to stored posts: labels, evidence, urgency and impact saved on each post;
+the priority goes to its case. Agents' corrections are kept and adapt the model."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ventanilla.ingest.models import Post
+from ventanilla.accounts.models import Workspace
+from ventanilla.cases.models import Case
+from ventanilla.db import utcnow
+from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.triage.result import Label, TriageResult
 
 log = logging.getLogger(__name__)
 
+LABELS = ("language", "complaint", "sentiment", "reason", "offensive", "intent")
+PRIORITY_NUMBER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
-def label_posts(session: Session, post_ids: Sequence[int]) -> int:
+
+def _label_details(label: Label | None) -> dict[str, Any] | None:
+    if label is None:
+        return None
+    return {"confidence": label.confidence, "evidence": list(label.evidence)}
+
+
+def _thresholds(session: Session, workspace_id: int) -> tuple[float, float, float]:
+    from ventanilla.triage.impact import DEFAULT_THRESHOLDS
+
+    settings = session.scalar(select(Workspace.settings).where(Workspace.id == workspace_id)) or {}
+    value = settings.get("priority_thresholds")
+    if isinstance(value, list) and len(value) == 3:
+        return (float(value[0]), float(value[1]), float(value[2]))
+    return DEFAULT_THRESHOLDS
+
+
+def labels_for(result: TriageResult, *, followers: int | None, verified: bool, likes: int, shares: int,
+               replies: int, age_hours: float, public: bool, previous_complaints: int,
+               thresholds: tuple[float, float, float]) -> dict[str, Any]:
+    """The JSON stored on a post: flat values for filtering, details for the agent."""
+    from ventanilla.triage.impact import impact_score, priority
+
+    negative = result.sentiment.confidence if result.sentiment.value == "negative" else 0.0
+    impact = impact_score(
+        followers=followers or 0, verified=verified, likes=likes, shares=shares, replies=replies,
+        age_hours=age_hours, reason=result.reason.value if result.reason else None,
+        negative_confidence=negative, urgency_kinds=[u.kind for u in result.urgency], public=public,
+        previous_complaints=previous_complaints)
+    level = priority(impact.score, thresholds)
+    return {
+        "language": result.language.value,
+        "complaint": result.complaint.value,
+        "sentiment": result.sentiment.value,
+        "reason": result.reason.value if result.reason else None,
+        "offensive": result.offensive.value,
+        "intent": result.intent.value,
+        "priority": PRIORITY_NUMBER[level],
+        "impact": impact.score,
+        "model_version": result.model_version,
+        "details": {
+            **{name: _label_details(getattr(result, name)) for name in LABELS},
+            "impact": impact.breakdown,
+            "urgency": [{"kind": u.kind, "start": u.start, "end": u.end, "text": u.text} for u in result.urgency],
+        },
+    }
+
+
+def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | None = None) -> int:
     """Label the posts that have no labels yet; returns how many were labelled."""
     if not post_ids:
         return 0
@@ -24,22 +81,26 @@ def label_posts(session: Session, post_ids: Sequence[int]) -> int:
     except (ImportError, FileNotFoundError) as exc:
         log.warning("triage model not available, posts stay unlabelled: %s", exc)
         return 0
-    rows = session.execute(select(Post.id, Post.text, Post.language)
-                           .where(Post.id.in_(post_ids), Post.labels.is_(None))).all()
+    rows = session.execute(
+        select(Post.id, Post.workspace_id, Post.text, Post.language, Post.created_at, Post.likes, Post.shares,
+               Post.replies, Post.author_id, Author.followers, Author.verified, Channel.is_public)
+        .join(Author, Author.id == Post.author_id).join(Channel, Channel.id == Post.channel_id)
+        .where(Post.id.in_(post_ids), Post.labels.is_(None))
+    ).all()
     if not rows:
         return 0
+    now = now or utcnow()
+    author_ids = list({r.author_id for r in rows})
+    previous = {r[0]: r[1] for r in session.execute(
+        select(Case.author_id, func.count()).where(Case.author_id.in_(author_ids)).group_by(Case.author_id))}
+    thresholds = _thresholds(session, rows[0].workspace_id)
     results = triager.predict([r.text for r in rows])
     updates = []
     for row, result in zip(rows, results, strict=True):
-        labels = {
-            "language": result.language.value,
-            "complaint": result.complaint.value,
-            "sentiment": result.sentiment.value,
-            "reason": result.reason.value if result.reason else None,
-            "offensive": result.offensive.value,
-            "intent": result.intent.value,
-            "model_version": result.model_version,
-        }
+        age = max(0.0, (now - row.created_at).total_seconds() / 3600)
+        labels = labels_for(result, followers=row.followers, verified=row.verified, likes=row.likes,
+                            shares=row.shares, replies=row.replies, age_hours=age, public=row.is_public,
+                            previous_complaints=int(previous.get(row.author_id, 0)), thresholds=thresholds)
         updates.append({"id": row.id, "labels": labels, "language": row.language or result.language.value})
     session.execute(update(Post), updates)
     return len(updates)

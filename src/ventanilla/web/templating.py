@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from ventanilla.web import i18n
 
@@ -28,7 +30,23 @@ def localtime(value: datetime | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def highlight(value: str, words: list[str] | None) -> Markup:
+    """The text, escaped, with the words that drove a label wrapped in <mark>."""
+    terms = sorted({w for w in (words or []) if w and len(w) > 1 and not w.startswith("<")}, key=len, reverse=True)
+    if not terms:
+        return Markup(escape(value))
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(value):
+        out.append(escape(value[last:match.start()]))
+        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
+
+
 env.filters["localtime"] = localtime
+env.filters["highlight"] = highlight
 env.globals["current_language"] = i18n.current_language
 
 

@@ -1,0 +1,592 @@
+"""The Triager: one shared featuriser, several linear heads, one matrix product per batch.
+
+Artefacts (``artifacts/``): ``triage.npz`` holds the hashed feature indices kept
+at training time, their IDF, the stacked head weights ``theta`` (features x
+outputs) and biases; ``triage.json`` names the heads, their classes and output
+columns, the version and the cross-validation figures.
+
+Prediction caches, per token type, its score row ``type_row @ theta`` and its
+squared norm, so a batch costs one regex pass, one dictionary lookup per token,
+two small sparse products (tokens, bigrams) and a softmax per head.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from ventanilla.triage import features as F
+from ventanilla.triage.intent import (
+    INTENT_NAMES,
+    PROMO_WORDS,
+    QUESTION_WORDS,
+    REQUEST_STEMS,
+    REQUEST_WORDS,
+    decide_intent,
+)
+from ventanilla.triage.result import Label, TriageResult
+from ventanilla.triage.urgency import find_urgency
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+MAX_CACHED_TYPES = 400_000
+EVIDENCE_WORDS = 3
+ALL_LABELS: tuple[str, ...] = (
+    "language", "complaint", "sentiment", "reason", "offensive", "intent",
+)
+
+# per-type flag bits
+_WORD, _NONLATIN, _REQUEST, _QWORD, _PROMO, _QMARK, _URL = (1, 2, 4, 8, 16, 32, 64)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """One linear head: ``softmax`` over ``classes`` or ``sigmoid`` for ('no', 'yes')."""
+
+    name: str
+    classes: tuple[str, ...]
+    start: int
+    kind: str
+
+    @property
+    def width(self) -> int:
+        """Number of output columns the head uses in ``theta``."""
+        return len(self.classes) if self.kind == "softmax" else 1
+
+
+_FLAG_MEMO: dict[str, int] = {}
+
+
+def _type_flags(subtokens: list[str]) -> int:
+    """Flag bits of a chunk (union over its sub-tokens) for the intent and language rules."""
+    flags = 0
+    memo = _FLAG_MEMO
+    for sub in subtokens:
+        f = memo.get(sub)
+        if f is None:
+            f = _subtoken_flags(sub)
+            if len(memo) > 300_000:
+                memo.clear()
+            memo[sub] = f
+        flags |= f
+    return flags
+
+
+def _subtoken_flags(token: str) -> int:
+    """Flag bits of one sub-token."""
+    kind = F.subtoken_info(token)[0]
+    flags = 0
+    if kind == "word":
+        flags |= _WORD
+        low = token.lower()
+        if not any("a" <= ch <= "z" or "\u00c0" <= ch <= "\u024f" for ch in low):
+            flags |= _NONLATIN
+        if low in REQUEST_WORDS or low.startswith(REQUEST_STEMS):
+            flags |= _REQUEST
+        if low in QUESTION_WORDS:
+            flags |= _QWORD
+        if low in PROMO_WORDS:
+            flags |= _PROMO
+    elif kind == "url":
+        flags |= _URL
+    elif "?" in token or "¿" in token:
+        flags |= _QMARK
+    return flags
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Token-level and document-level arrays of one scored batch."""
+
+    tokens: list[str]
+    ids: np.ndarray
+    doc: np.ndarray
+    norm: np.ndarray
+    scores: np.ndarray
+    n_words: np.ndarray
+
+
+class Triager:
+    """Predicts every triage label for batches of texts; see module docstring for the design."""
+
+    def __init__(
+        self,
+        used: np.ndarray,
+        idf: np.ndarray,
+        theta: np.ndarray,
+        bias: np.ndarray,
+        heads: Sequence[Head],
+        version: str,
+        meta: dict[str, object] | None = None,
+        type_table: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Build a triager from compact weights (rows of ``theta`` follow ``used``).
+
+        ``type_table`` (optional) holds precomputed rows of frequent chunk types, keyed by
+        a 64-bit hash of the chunk (no strings are shipped): ``hashes``, ``scores``,
+        ``sq``, ``keys``, ``flags``. It makes the first pass over new data fast.
+        """
+        self.used = np.asarray(used, dtype=np.int64)
+        self.idf = np.concatenate(([0.0], np.asarray(idf, dtype=np.float64))).astype(np.float32)
+        self.theta = np.vstack(
+            [np.zeros((1, theta.shape[1]), dtype=np.float32), theta.astype(np.float32)]
+        )
+        self.bias = np.asarray(bias, dtype=np.float64)
+        self.heads = {h.name: h for h in heads}
+        self.version = version
+        self.meta: dict[str, object] = dict(meta or {})
+        self._remap = np.zeros(F.N_FEATURES, dtype=np.int32)
+        self._remap[self.used] = np.arange(1, len(self.used) + 1, dtype=np.int32)
+        self._lock = threading.Lock()
+        self._updates = 0
+        self._table: dict[str, np.ndarray] | None = None
+        self._table_index: dict[int, int] = {}
+        if type_table is not None:
+            self._table = type_table
+            self._table_index = dict(
+                zip(type_table["hashes"].tolist(), range(len(type_table["hashes"])), strict=True)
+            )
+        self._reset_cache()
+
+    # ------------------------------------------------------------------ cache
+    def _reset_cache(self) -> None:
+        """Forget cached token types (after an update or when the cache is full)."""
+        k = self.theta.shape[1]
+        self._type_id: dict[str, int] = {}
+        self._scores = np.zeros((1024, k), dtype=np.float64)
+        self._sq = np.zeros(1024, dtype=np.float64)
+        self._keys = np.zeros(1024, dtype=np.uint64)
+        self._flags = np.zeros(1024, dtype=np.int64)
+
+    def _weighted_rows(self, rows: sp.csr_matrix) -> sp.csr_matrix:
+        """Raw hashed rows -> compact columns with IDF applied (unknown features dropped)."""
+        cols = self._remap[rows.indices]
+        data = rows.data * self.idf[cols]
+        out = sp.csr_matrix(
+            (data, cols, rows.indptr.copy()), shape=(rows.shape[0], self.theta.shape[0])
+        )
+        out.eliminate_zeros()
+        return out
+
+    def _add_types(self, new: list[str]) -> None:
+        """Featurise unseen token types once and cache their score rows."""
+        if len(self._type_id) + len(new) > MAX_CACHED_TYPES:
+            self._reset_cache()
+        start = len(self._type_id)
+        end = start + len(new)
+        if end > len(self._sq):
+            cap = max(end, 2 * len(self._sq))
+            self._scores = np.resize(self._scores, (cap, self._scores.shape[1]))
+            self._sq = np.resize(self._sq, cap)
+            self._keys = np.resize(self._keys, cap)
+            self._flags = np.resize(self._flags, cap)
+        table = self._table
+        if table is not None:
+            index = self._table_index
+            hits = [index.get(F.string_key(t), -1) for t in new]
+            found = np.array(hits, dtype=np.int64)
+            known = found >= 0
+            if known.any():
+                pos = start + np.flatnonzero(known)
+                src = found[known]
+                self._scores[pos] = table["scores"][src]
+                self._sq[pos] = table["sq"][src]
+                self._keys[pos] = table["keys"][src]
+                self._flags[pos] = table["flags"][src]
+            missing = np.flatnonzero(~known)
+        else:
+            missing = np.arange(len(new))
+        if len(missing):
+            todo = [new[i] for i in missing.tolist()]
+            pos = start + missing
+            rows = F.type_rows(todo)
+            w = self._weighted_rows(rows.matrix)
+            self._scores[pos] = w @ self.theta
+            self._sq[pos] = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+            self._keys[pos] = rows.keys
+            self._flags[pos] = [_type_flags(subs) for subs in rows.subtokens]
+        self._type_id.update(zip(new, range(start, end), strict=True))
+
+    def _token_ids(self, tokens: list[str]) -> np.ndarray:
+        """Cached type id of every token, featurising new types on the way."""
+        table = self._type_id
+        new = [t for t in set(tokens) if t not in table]
+        if new:
+            self._add_types(new)
+            table = self._type_id
+        return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    # ---------------------------------------------------------------- scoring
+    def _score(self, texts: Sequence[str]) -> _Batch:
+        """Scores (docs x outputs, before softmax) of a batch, with token bookkeeping."""
+        clean = [F.clean_text(t) for t in texts]
+        n = len(clean)
+        with self._lock:
+            tokens, doc = F.tokenize_batch(clean)
+            ids = self._token_ids(tokens)
+            scores_t = self._scores
+            sq_t = self._sq
+            keys_t = self._keys
+            flags_t = self._flags
+        k = self.theta.shape[1]
+        counts = sp.csr_matrix(
+            (np.ones(len(ids)), ids, np.searchsorted(doc, np.arange(n + 1))),
+            shape=(n, len(sq_t)),
+        )
+        scores = np.asarray(counts @ scores_t)
+        sq = np.bincount(doc, weights=sq_t[ids], minlength=n)
+        bdoc, bcol = F.bigram_features(keys_t[ids], doc)
+        if len(bcol):
+            bc = self._remap[bcol]
+            bval = F.BIGRAM_WEIGHT * self.idf[bc].astype(np.float64)
+            known = bc > 0
+            big = sp.csr_matrix(
+                (bval[known], bc[known], np.searchsorted(bdoc[known], np.arange(n + 1))),
+                shape=(n, self.theta.shape[0]),
+            )
+            scores += big @ self.theta
+            sq += np.bincount(bdoc, weights=bval**2, minlength=n)
+        norm = np.sqrt(sq)
+        norm[norm == 0] = 1.0
+        scores = scores / norm[:, None] + self.bias[None, :k]
+        n_words = np.bincount(doc, weights=(flags_t[ids] & _WORD) > 0, minlength=n)
+        return _Batch(tokens=tokens, ids=ids, doc=doc, norm=norm, scores=scores, n_words=n_words)
+
+    def _proba(self, batch: _Batch, head: str) -> np.ndarray:
+        """Class probabilities (docs x classes) of one head, shrunk for word-less texts."""
+        h = self.heads[head]
+        s = batch.scores[:, h.start : h.start + h.width]
+        if h.kind == "sigmoid":
+            p1 = 1.0 / (1.0 + np.exp(-s[:, 0]))
+            p = np.stack([1.0 - p1, p1], axis=1)
+        else:
+            z = s - s.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            p = e / e.sum(axis=1, keepdims=True)
+        reliability = np.sqrt(np.minimum(1.0, batch.n_words / 3.0))[:, None]
+        uniform = 1.0 / p.shape[1]
+        return uniform + (p - uniform) * reliability
+
+    def _flag_counts(self, batch: _Batch, bit: int) -> np.ndarray:
+        """Per-document count of tokens whose type has flag ``bit``."""
+        n = len(batch.norm)
+        hit = (self._flags[batch.ids] & bit) > 0
+        return np.bincount(batch.doc, weights=hit, minlength=n)
+
+    def _language(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Language index into the head's classes and its confidence, with script rules."""
+        h = self.heads["language"]
+        p = self._proba(batch, "language")
+        idx = p.argmax(axis=1)
+        conf = p.max(axis=1)
+        nonlatin = self._flag_counts(batch, _NONLATIN)
+        other = h.classes.index("other")
+        mostly_foreign = (batch.n_words > 0) & (nonlatin * 2 > batch.n_words)
+        idx[mostly_foreign] = other
+        conf[mostly_foreign] = 0.9
+        no_words = batch.n_words == 0
+        idx[no_words] = other
+        conf[no_words] = 1.0 / len(h.classes)
+        return idx, conf
+
+    def _sentiment(self, batch: _Batch, is_es: np.ndarray) -> np.ndarray:
+        """Sentiment probabilities from the English or Spanish head, by detected language."""
+        p_en = self._proba(batch, "sentiment_en")
+        p_es = self._proba(batch, "sentiment_es")
+        return np.where(is_es[:, None], p_es, p_en)
+
+    def _all(self, batch: _Batch) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+        """Every label: (class index, confidence, classes) per document."""
+        out: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        lang_idx, lang_conf = self._language(batch)
+        lang_classes = list(self.heads["language"].classes)
+        out["language"] = (lang_idx, lang_conf, lang_classes)
+        is_es = lang_idx == lang_classes.index("es")
+        sent = self._sentiment(batch, is_es)
+        sent_classes = list(self.heads["sentiment_en"].classes)
+        out["sentiment"] = (sent.argmax(axis=1), sent.max(axis=1), sent_classes)
+        for name in ("complaint", "offensive", "reason"):
+            p = self._proba(batch, name)
+            out[name] = (p.argmax(axis=1), p.max(axis=1), list(self._classes(name)))
+        comp_p = self._proba(batch, "complaint")[:, 1]
+        neg = sent[:, sent_classes.index("negative")]
+        pos = sent[:, sent_classes.index("positive")]
+        lead = self._leading_question(batch)
+        intent, iconf = decide_intent(
+            comp_p, neg, pos,
+            self._flag_counts(batch, _REQUEST), self._flag_counts(batch, _QMARK), lead,
+            self._flag_counts(batch, _PROMO), self._flag_counts(batch, _URL),
+        )
+        out["intent"] = (intent, iconf, list(INTENT_NAMES))
+        return out
+
+    def _leading_question(self, batch: _Batch) -> np.ndarray:
+        """Whether the first word token (after mentions) of each document is a question word."""
+        n = len(batch.norm)
+        flags = self._flags[batch.ids]
+        is_word = (flags & _WORD) > 0
+        words_doc = batch.doc[is_word]
+        first = np.zeros(n, dtype=bool)
+        if len(words_doc):
+            starts = np.flatnonzero(np.r_[True, words_doc[1:] != words_doc[:-1]])
+            first[words_doc[starts]] = (flags[is_word][starts] & _QWORD) > 0
+        return first
+
+    def _classes(self, name: str) -> tuple[str, ...]:
+        """Class names of a head."""
+        return self.heads[name].classes
+
+    # ------------------------------------------------------------- public API
+    def label_batch(
+        self, texts: Sequence[str], labels: Sequence[str] = ("sentiment", "complaint")
+    ) -> dict[str, np.ndarray]:
+        """Fast path: arrays of label strings for ``labels`` (any of ALL_LABELS)."""
+        unknown = set(labels) - set(ALL_LABELS)
+        if unknown:
+            raise ValueError(f"unknown labels: {sorted(unknown)}")
+        if not texts:
+            return {name: np.array([], dtype=object) for name in labels}
+        batch = self._score(texts)
+        out: dict[str, np.ndarray] = {}
+        if set(labels) <= {"complaint", "offensive", "reason"}:
+            for name in labels:
+                classes = np.array(self._classes(name), dtype=object)
+                out[name] = classes[self._proba(batch, name).argmax(axis=1)]
+            return out
+        everything = self._all(batch)
+        for name in labels:
+            idx, _conf, names = everything[name]
+            out[name] = np.array(names, dtype=object)[idx]
+        return out
+
+    def reason_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Reason probabilities (docs x codes) so callers can restrict the label space."""
+        batch = self._score(texts)
+        return self._proba(batch, "reason"), self._classes("reason")
+
+    def predict(self, texts: Sequence[str]) -> list[TriageResult]:
+        """Full triage of every text: labels with confidence and evidence, urgency cues."""
+        if not texts:
+            return []
+        batch = self._score(texts)
+        everything = self._all(batch)
+        n = len(texts)
+        evidence: dict[str, list[tuple[str, ...]]] = {}
+        lang_idx = everything["language"][0]
+        is_es = lang_idx == everything["language"][2].index("es")
+        for name in ("language", "complaint", "offensive", "reason"):
+            h = self.heads[name]
+            evidence[name] = self._evidence(batch, h, everything[name][0])
+        sent_idx = everything["sentiment"][0]
+        ev_en = self._evidence(batch, self.heads["sentiment_en"], sent_idx)
+        ev_es = self._evidence(batch, self.heads["sentiment_es"], sent_idx)
+        evidence["sentiment"] = [ev_es[i] if is_es[i] else ev_en[i] for i in range(n)]
+        values = {name: (np.array(c, dtype=object)[i], conf) for name, (i, conf, c) in
+                  everything.items()}
+        comp_yes = values["complaint"][0] == "yes"
+        negative = values["sentiment"][0] == "negative"
+        results: list[TriageResult] = []
+        no_evidence: list[tuple[str, ...]] = [()] * n
+        evidence.setdefault("intent", no_evidence)
+        for i in range(n):
+            def lab(name: str, i: int = i) -> Label:
+                v, c = values[name]
+                return Label(str(v[i]), round(float(c[i]), 4), evidence[name][i])
+
+            text = texts[i] if isinstance(texts[i], str) else F.clean_text(texts[i])
+            results.append(
+                TriageResult(
+                    language=lab("language"),
+                    complaint=lab("complaint"),
+                    sentiment=lab("sentiment"),
+                    reason=lab("reason") if (comp_yes[i] or negative[i]) else None,
+                    offensive=lab("offensive"),
+                    intent=lab("intent"),
+                    urgency=find_urgency(text[: F.MAX_CHARS]),
+                    model_version=self.version,
+                )
+            )
+        return results
+
+    def _evidence(self, batch: _Batch, head: Head, chosen: np.ndarray) -> list[tuple[str, ...]]:
+        """Up to EVIDENCE_WORDS tokens per document that pushed most towards the chosen class."""
+        n = len(batch.norm)
+        out: list[tuple[str, ...]] = [()] * n
+        if not len(batch.ids):
+            return out
+        s = self._scores[batch.ids, head.start : head.start + head.width]
+        if head.kind == "sigmoid":
+            sign = np.where(chosen[batch.doc] == 1, 1.0, -1.0)
+            contrib = s[:, 0] * sign
+        else:
+            own = s[np.arange(len(batch.ids)), chosen[batch.doc]]
+            contrib = own - s.mean(axis=1)
+        order = np.lexsort((-contrib, batch.doc))
+        d = batch.doc[order]
+        rank = np.arange(len(order)) - np.searchsorted(d, d)
+        keep = (rank < EVIDENCE_WORDS) & (contrib[order] > 0.01 * batch.norm[d])
+        table = np.full((n, EVIDENCE_WORDS), -1, dtype=np.int64)
+        table[d[keep], rank[keep]] = order[keep]
+        tokens = batch.tokens
+        display = F.chunk_display
+        return [tuple(display(tokens[j]) for j in row if j >= 0) for row in table.tolist()]
+
+    # ---------------------------------------------------------- online update
+    def update(self, label: str, texts: Iterable[str], values: Iterable[str],
+               steps: int = 5, learning_rate: float = 0.5) -> None:
+        """Adapt one head to agents' corrections with a few SGD steps on the log-loss.
+
+        ``label`` is a head name (``sentiment`` updates the head of each text's language);
+        only features the model already knows are updated.
+        """
+        texts = list(texts)
+        values = [str(v) for v in values]
+        if len(texts) != len(values):
+            raise ValueError("texts and values differ in length")
+        if not texts:
+            return
+        if label == "sentiment":
+            langs = self.label_batch(texts, ("language",))["language"]
+            for lang, head in (("es", "sentiment_es"), (None, "sentiment_en")):
+                sel = [i for i, v in enumerate(langs) if (v == "es") == (lang == "es")]
+                if sel:
+                    self.update(head, [texts[i] for i in sel], [values[i] for i in sel],
+                                steps, learning_rate)
+            return
+        if label not in self.heads:
+            raise ValueError(f"unknown head {label!r}")
+        h = self.heads[label]
+        x = self.features(texts)
+        if h.kind == "sigmoid":
+            y = np.array([[1.0 if v == "yes" else 0.0] for v in values])
+        else:
+            idx = [h.classes.index(v) for v in values]
+            y = np.zeros((len(values), h.width))
+            y[np.arange(len(values)), idx] = 1.0
+        cols = slice(h.start, h.start + h.width)
+        for _ in range(steps):
+            s = np.asarray(x @ self.theta[:, cols]) + self.bias[None, cols]
+            if h.kind == "sigmoid":
+                p = 1.0 / (1.0 + np.exp(-s))
+            else:
+                e = np.exp(s - s.max(axis=1, keepdims=True))
+                p = e / e.sum(axis=1, keepdims=True)
+            g = (p - y) / len(values)
+            self.theta[:, cols] -= (learning_rate * (x.T @ g)).astype(np.float32)
+            self.bias[cols] -= learning_rate * 0.1 * g.sum(axis=0)
+        self.theta[0] = 0.0
+        with self._lock:
+            self._updates += 1
+            self._table = None  # precomputed rows are stale after an update
+            self._table_index = {}
+            self._reset_cache()
+        base = self.version.split("+")[0]
+        self.version = f"{base}+u{self._updates}"
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Normalised document x compact-feature matrix (for updates and inspection)."""
+        batch = self._score(texts)
+        n = len(texts)
+        rows = F.type_rows(batch.tokens) if batch.tokens else None
+        width = self.theta.shape[0]
+        if rows is None:
+            return sp.csr_matrix((n, width))
+        w = self._weighted_rows(rows.matrix)
+        tok_to_doc = sp.csr_matrix(
+            (np.ones(len(batch.doc)), (batch.doc, np.arange(len(batch.doc)))),
+            shape=(n, len(batch.doc)),
+        )
+        uni = tok_to_doc @ w
+        bdoc, bcol = F.bigram_features(rows.keys, batch.doc)
+        bc = self._remap[bcol]
+        bval = F.BIGRAM_WEIGHT * self.idf[bc].astype(np.float64)
+        big = sp.csr_matrix((bval, (bdoc, bc)), shape=(n, width))
+        x: sp.csr_matrix = (sp.diags(1.0 / batch.norm) @ (uni + big)).tocsr()
+        return x
+
+    # ------------------------------------------------------------ persistence
+    def build_type_table(self, texts: Sequence[str], min_count: int = 2) -> int:
+        """Precompute rows for chunk types seen ``min_count`` times in ``texts``; return count."""
+        tokens, _doc = F.tokenize_batch([F.clean_text(t) for t in texts])
+        counts = Counter(tokens)
+        frequent = [t for t, c in counts.items() if c >= min_count]
+        self._table = None
+        self._table_index = {}
+        self._reset_cache()
+        ids = self._token_ids(frequent)
+        self._table = {
+            "hashes": np.array([F.string_key(t) for t in frequent], dtype=np.uint64),
+            "scores": self._scores[ids].astype(np.float32),
+            "sq": self._sq[ids].astype(np.float32),
+            "keys": self._keys[ids].copy(),
+            "flags": self._flags[ids].astype(np.int16),
+        }
+        self._table_index = dict(
+            zip(self._table["hashes"].tolist(), range(len(frequent)), strict=True)
+        )
+        self._reset_cache()
+        return len(frequent)
+
+    def save(self, path: Path) -> None:
+        """Write ``triage.npz`` and ``triage.json`` into the directory ``path``."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._table is not None:
+            t = self._table
+            np.savez_compressed(path / "types.npz", hashes=t["hashes"], scores=t["scores"],
+                                sq=t["sq"], keys=t["keys"], flags=t["flags"])
+        elif (path / "types.npz").exists():
+            (path / "types.npz").unlink()
+        np.savez_compressed(
+            path / "triage.npz",
+            used=self.used.astype(np.int32),
+            idf=self.idf[1:].astype(np.float16),
+            theta=self.theta[1:].astype(np.float16),
+            bias=self.bias,
+        )
+        meta = dict(self.meta)
+        meta["version"] = self.version
+        meta["heads"] = [
+            {"name": h.name, "classes": list(h.classes), "start": h.start, "kind": h.kind}
+            for h in self.heads.values()
+        ]
+        (path / "triage.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> Triager:
+        """Read artefacts written by :meth:`save`."""
+        meta = json.loads((path / "triage.json").read_text())
+        with np.load(path / "triage.npz") as z:
+            used, idf, theta, bias = z["used"], z["idf"], z["theta"], z["bias"]
+        heads = [Head(h["name"], tuple(h["classes"]), int(h["start"]), h["kind"])
+                 for h in meta["heads"]]
+        table = None
+        if (path / "types.npz").exists():
+            with np.load(path / "types.npz") as z:
+                table = {k: z[k] for k in z.files}
+        return cls(used, idf, theta, bias, heads, str(meta["version"]), meta, table)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path) -> Triager:
+    """Load once per path and process."""
+    return Triager.load(path)
+
+
+def load_triager(path: Path | None = None) -> Triager:
+    """The triager from ``path`` (default: the shipped artefacts), cached per process."""
+    return _load_cached((path or ARTIFACTS_DIR).resolve())
+
+
+def timed_load(path: Path | None = None) -> tuple[Triager, float]:
+    """Load artefacts without the cache and return (triager, seconds)."""
+    start = time.perf_counter()
+    t = Triager.load((path or ARTIFACTS_DIR).resolve())
+    return t, time.perf_counter() - start

@@ -88,7 +88,8 @@ def test_script_and_sql_in_posts_are_shown_escaped(client: TestClient, engine, d
     sign_in(client, "agent")
     page = client.get("/cases/1").text
     assert "<script>alert" not in page
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page and "😡 שלום" in page
+    # Escaped (the words that drove a label may be wrapped in <mark>, nothing else is markup).
+    assert "&lt;script&gt;" in page and "&lt;/script&gt;" in page and "😡 שלום" in page
 
 
 def test_case_page_actions_are_recorded_in_the_timeline(client: TestClient, engine, desk: Desk) -> None:

@@ -42,9 +42,7 @@ bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o src/ventanilla/locale/messages.pot src/ventanilla
-	$(BIN)/pybabel update -i src/ventanilla/locale/messages.pot -d src/ventanilla/locale
-	$(BIN)/pybabel compile -d src/ventanilla/locale
+	bash scripts/update_translations.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

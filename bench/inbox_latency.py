@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _databases import fresh_database, pg_available  # noqa: E402
+from _databases import fresh_database, pg_available
 
 OPENERS = ["Mi vuelo", "My flight", "La maleta", "My bag", "El reembolso", "The refund", "La app", "The app"]
 TROUBLES = ["lleva tres horas de retraso", "was cancelled again", "no aparece", "never arrived",

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _databases import fresh_database, pg_available  # noqa: E402
+from _databases import fresh_database, pg_available
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VENTANILLA_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -296,6 +296,28 @@ def export_cases(
         console.print(f"{count} cases written to {output}")
 
 
+@export_app.command("corrections")
+def export_corrections(
+    workspace: WorkspaceOpt = "demo",
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write (text,label,value).")] = Path(
+        "corrections.csv"),
+) -> None:
+    """Export agents' label corrections for `ventanilla triage train --with-corrections FILE`."""
+    import csv
+
+    from ventanilla.db import session_scope
+    from ventanilla.triage.service import corrections
+
+    ws_id = _workspace_id(workspace)
+    with session_scope() as session, output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "value"])
+        rows = corrections(session, workspace_id=ws_id)
+        for c in rows:
+            writer.writerow([c.text, c.label, c.new_value])
+    console.print(f"{len(rows)} corrections written to {output}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain. Exit 0 with the count when it holds; exit 1 naming the first broken event."""
@@ -314,7 +336,7 @@ def audit_verify() -> None:
 
 def _mount_domain_clis() -> None:
     for name, module in (("triage", "ventanilla.triage.cli"), ("replies", "ventanilla.replies.cli"),
-                         ("crisis", "ventanilla.crisis.cli")):
+                         ("crisis", "ventanilla.crisis.cli"), ("channels", "ventanilla.ingest.channels_cli")):
         try:
             sub = __import__(module, fromlist=["app"]).app
         except ImportError:

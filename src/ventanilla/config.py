@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     shared_data: Path = Path("../shared/data")
     reports_dir: Path = Path("var/reports")
+    model_dir: Path = Path("var/models")
     triage_on_ingest: bool = True
 
     @property

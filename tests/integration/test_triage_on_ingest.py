@@ -51,3 +51,36 @@ def test_case_view_shows_labels_and_highlights_the_words_that_drove_them(engine,
     inbox = client.get("/?complaint=yes&sentiment=negative").text
     assert "@lola" in inbox
     assert "@lola" not in client.get("/?sentiment=positive").text
+
+
+def test_an_agent_corrects_a_label_it_is_kept_audited_exported_and_adapts_the_model(
+        engine, desk: Desk, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from ventanilla.cli import app
+    from ventanilla.config import get_settings
+    from ventanilla.web.app import create_app
+
+    monkeypatch.setenv("VENTANILLA_MODEL_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    deliver(engine, desk.channel_id, [incoming("t9", "El bocadillo del avión estaba frío", handle="rafa")])
+    client = TestClient(create_app(), base_url="http://127.0.0.1", headers={"Accept-Language": "en"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"email": "agent@brisa.test", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/cases/1").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/posts/1/labels", data={"csrf_token": token, "correction": "reason=quality"},
+                       follow_redirects=False).status_code == 303
+    bad = client.post("/posts/1/labels", data={"csrf_token": token, "correction": "reason=aliens"},
+                      follow_redirects=False)
+    assert "error=" in bad.headers["location"]
+    with session_scope(engine) as s:
+        post = s.get(Post, 1)
+        assert post.labels["reason"] == "quality"
+        assert post.labels["details"]["reason"]["corrected_by"] == "agent@brisa.test"
+    assert (tmp_path / "models" / f"workspace-{desk.workspace_id}" / "triage.json").exists()
+    assert 'data-action="case.labels_corrected"' in client.get("/cases/1").text
+    out = tmp_path / "corrections.csv"
+    result = CliRunner().invoke(app, ["export", "corrections", "--workspace", desk.slug, "-o", str(out)])
+    assert result.exit_code == 0
+    assert out.read_text().splitlines()[1] == "El bocadillo del avión estaba frío,reason,quality"

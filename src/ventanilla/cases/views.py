@@ -14,6 +14,7 @@ from ventanilla.cases import service
 from ventanilla.cases.models import Case, CaseStatus
 from ventanilla.ingest.channels import list_channels
 from ventanilla.ingest.models import Author, Channel
+from ventanilla.triage.service import correctable_values
 from ventanilla.triage.taxonomy import REASON_CODES
 from ventanilla.web.deps import DbReadSession, DbSession, csrf_protect, require_page
 from ventanilla.web.i18n import gettext as _
@@ -92,6 +93,7 @@ def case_page(request: Request, case_id: int, session: DbReadSession, principal:
         "members": [(u, m) for u, m in members(session, workspace_id=principal.workspace_id)
                     if m.role in ("admin", "lead", "agent")],
         "transitions": sorted(s.value for s in service.TRANSITIONS[CaseStatus(case.status)]),
+        "corrections": correctable_values(),
         "conflict": request.query_params.get("conflict"),
         "error": request.query_params.get("error"),
     })

@@ -6,15 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ventanilla.accounts.models import Workspace
+from ventanilla.audit.service import Actor, record
 from ventanilla.cases.models import Case
 from ventanilla.db import utcnow
 from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.triage.models import LabelCorrection
 from ventanilla.triage.result import Label, TriageResult
 
 log = logging.getLogger(__name__)
@@ -74,13 +77,6 @@ def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | No
     """Label the posts that have no labels yet; returns how many were labelled."""
     if not post_ids:
         return 0
-    try:
-        from ventanilla.triage.model import load_triager
-
-        triager = load_triager()
-    except (ImportError, FileNotFoundError) as exc:
-        log.warning("triage model not available, posts stay unlabelled: %s", exc)
-        return 0
     rows = session.execute(
         select(Post.id, Post.workspace_id, Post.text, Post.language, Post.created_at, Post.likes, Post.shares,
                Post.replies, Post.author_id, Author.followers, Author.verified, Channel.is_public)
@@ -88,6 +84,14 @@ def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | No
         .where(Post.id.in_(post_ids), Post.labels.is_(None))
     ).all()
     if not rows:
+        return 0
+    try:
+        from ventanilla.triage.model import load_triager
+
+        adapted = workspace_model_dir(rows[0].workspace_id)
+        triager = load_triager(adapted if (adapted / "triage.json").exists() else None)
+    except (ImportError, FileNotFoundError) as exc:
+        log.warning("triage model not available, posts stay unlabelled: %s", exc)
         return 0
     now = now or utcnow()
     author_ids = list({r.author_id for r in rows})
@@ -104,3 +108,84 @@ def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | No
         updates.append({"id": row.id, "labels": labels, "language": row.language or result.language.value})
     session.execute(update(Post), updates)
     return len(updates)
+
+
+# Values an agent may set for each label (the models' own classes).
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "language": ("es", "en", "other"),
+    "complaint": ("yes", "no"),
+    "sentiment": ("negative", "neutral", "positive"),
+    "offensive": ("yes", "no"),
+    "intent": ("wants_fix", "wants_heard", "question", "praise", "spam"),
+}
+
+
+def correctable_values() -> dict[str, tuple[str, ...]]:
+    """Every label an agent can correct, with its allowed values."""
+    from ventanilla.triage.taxonomy import REASON_CODES
+
+    return {**CORRECTABLE, "reason": REASON_CODES}
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be applied (unknown label or value)."""
+
+
+def workspace_model_dir(workspace_id: int) -> Path:
+    """Where a workspace's adapted model lives (absent until its first correction)."""
+    from ventanilla.config import get_settings
+
+    return get_settings().model_dir / f"workspace-{workspace_id}"
+
+
+def correct_label(session: Session, *, post: Post, label: str, value: str, user_id: int, actor: Actor,
+                  adapt: bool = True) -> LabelCorrection:
+    """Set one label of a post by hand: stored, audited on its case, and (``adapt``) used to
+    update the workspace's model online so similar posts are labelled better before a retrain."""
+    allowed = correctable_values()
+    if label not in allowed:
+        raise CorrectionError(f"unknown label {label!r}; one of: {', '.join(allowed)}")
+    if value not in allowed[label]:
+        raise CorrectionError(f"{value!r} is not a {label}; one of: {', '.join(allowed[label])}")
+    labels = dict(post.labels or {})
+    old = labels.get(label)
+    labels[label] = value
+    details = dict(labels.get("details") or {})
+    details[label] = {"confidence": 1.0, "evidence": [], "corrected_by": actor.name}
+    labels["details"] = details
+    post.labels = labels
+    correction = LabelCorrection(workspace_id=post.workspace_id, post_id=post.id, label=label, old_value=old,
+                                 new_value=value, text=post.text, user_id=user_id,
+                                 model_version=str(labels.get("model_version") or ""))
+    session.add(correction)
+    session.flush()
+    if post.case_id is not None:
+        record(session, actor, "case.labels_corrected", target_type="case", target_id=post.case_id,
+               workspace_id=post.workspace_id, before={"post_id": post.id, label: old},
+               after={"post_id": post.id, label: value})
+    if adapt and label != "intent":
+        _adapt_model(post.workspace_id, label, post.text, value)
+    return correction
+
+
+def _adapt_model(workspace_id: int, label: str, text: str, value: str) -> None:
+    from ventanilla.triage.model import ARTIFACTS_DIR, Triager
+
+    target = workspace_model_dir(workspace_id)
+    source = target if (target / "triage.json").exists() else ARTIFACTS_DIR
+    try:
+        triager = Triager.load(source)
+        triager.update(label, [text], [value])
+        target.mkdir(parents=True, exist_ok=True)
+        triager.save(target)
+        from ventanilla.triage import model as model_module
+
+        model_module._load_cached.cache_clear()
+    except (OSError, ValueError) as exc:  # the correction itself is kept either way
+        log.warning("could not adapt the workspace model: %s", exc)
+
+
+def corrections(session: Session, *, workspace_id: int) -> list[LabelCorrection]:
+    """The workspace's corrections, oldest first (for retraining)."""
+    return list(session.scalars(select(LabelCorrection).where(LabelCorrection.workspace_id == workspace_id)
+                                .order_by(LabelCorrection.id)))

@@ -16,6 +16,7 @@ from ventanilla.audit.service import SYSTEM, Actor, EventDraft, events_for, reco
 from ventanilla.cases.models import OPEN_STATUSES, Case, CaseStatus, Note
 from ventanilla.cases.search import case_matches
 from ventanilla.db import utcnow
+from ventanilla.events import publish
 from ventanilla.ingest.models import Author, Channel, Post
 
 # Which status may follow which; "closed" is final except through an explicit reopen.
@@ -125,6 +126,10 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
     drafts += [EventDraft("case.post_added", "case", str(c["id"]), workspace_id,
                           after={"post_id": pid}) for pid, c in placement if not c["new"]]
     record_many(session, SYSTEM, drafts)
+    if new_cases:
+        publish(session, "case.opened", case_ids=[c["id"] for c in new_cases])
+    if existing:
+        publish(session, "case.post_added", case_ids=[c["id"] for c in existing])
     return {pid: c["id"] for pid, c in placement}
 
 
@@ -293,6 +298,7 @@ def assign(session: Session, *, case: Case, assignee_id: int | None, actor: Acto
     session.refresh(case)
     record(session, actor, "case.assigned", target_type="case", target_id=case.id,
            workspace_id=case.workspace_id, before=before, after=_snapshot(case))
+    publish(session, "case.assigned", case_id=case.id, assignee_id=assignee_id, actor=actor)
     return case
 
 
@@ -320,6 +326,7 @@ def set_status(session: Session, *, case: Case, status: CaseStatus, actor: Actor
         raise CaseConflict("the case was changed by someone else first") from exc
     record(session, actor, "case.status_changed", target_type="case", target_id=case.id,
            workspace_id=case.workspace_id, before=before, after=_snapshot(case))
+    publish(session, "case.status_changed", case_id=case.id, before=current.value, after=status.value, actor=actor)
     return case
 
 

@@ -84,4 +84,5 @@ def reset_queue() -> None:
 
 def _load_tasks() -> None:
     # Importing the modules registers their tasks.
+    from ventanilla.ingest import sync  # noqa: F401
     from ventanilla.workers import pipeline  # noqa: F401

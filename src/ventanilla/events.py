@@ -73,4 +73,5 @@ SUBSCRIBERS: tuple[str, ...] = (
     "ventanilla.sla.subscribers",
     "ventanilla.followups.subscribers",
     "ventanilla.cases.routing",
+    "ventanilla.cases.workflow",
 )

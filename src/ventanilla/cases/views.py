@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from ventanilla.accounts.models import Workspace
 from ventanilla.accounts.service import Principal, members
-from ventanilla.cases import service
+from ventanilla.cases import service, workflow
 from ventanilla.cases.models import Case, CaseStatus
+from ventanilla.cases.workflow_models import Resolution
 from ventanilla.ingest.channels import list_channels
 from ventanilla.ingest.models import Author, Channel
 from ventanilla.triage.service import correctable_values
@@ -94,6 +95,9 @@ def case_page(request: Request, case_id: int, session: DbReadSession, principal:
                     if m.role in ("admin", "lead", "agent")],
         "transitions": sorted(s.value for s in service.TRANSITIONS[CaseStatus(case.status)]),
         "corrections": correctable_values(),
+        "checklist": workflow.checklist(session, case=case),
+        "handoffs": workflow.handoffs(session, case=case),
+        "resolution": session.scalar(select(Resolution).where(Resolution.case_id == case.id)),
         "conflict": request.query_params.get("conflict"),
         "error": request.query_params.get("error"),
     })

@@ -63,11 +63,12 @@ def create_app() -> FastAPI:
     from ventanilla.accounts.views import router as accounts_views
     from ventanilla.cases.api import router as cases_api
     from ventanilla.cases.views import router as cases_views
+    from ventanilla.cases.workflow_views import router as workflow_views
     from ventanilla.ingest.api import router as ingest_api
     from ventanilla.ingest.views import router as ingest_views
     from ventanilla.triage.views import router as triage_views
 
-    for router in (accounts_views, cases_views, cases_api, ingest_api, ingest_views, triage_views):
+    for router in (accounts_views, cases_views, workflow_views, cases_api, ingest_api, ingest_views, triage_views):
         app.include_router(router)
 
     @app.get("/health", include_in_schema=False)

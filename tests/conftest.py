@@ -85,10 +85,10 @@ def pg_database() -> Iterator[str]:
 
 
 def _truncate_pg(url: str) -> None:
+    from sqlalchemy import inspect
+
     from ventanilla.all_models import Base
     from ventanilla.db import get_engine
-
-    from sqlalchemy import inspect
 
     existing = set(inspect(get_engine(url)).get_table_names())
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name in existing)

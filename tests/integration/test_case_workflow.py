@@ -92,7 +92,8 @@ def test_goodwill_above_authority_waits_for_a_lead(engine, desk: Desk) -> None:
                       follow_redirects=False).status_code == 403
     lead = client_for("lead")
     assert "#1" in lead.get("/goodwill").text
-    lead.post("/cases/1/approval", data={"csrf_token": csrf(lead), "decision": "approve", "comment": "OK, cliente fiel"})
+    lead.post("/cases/1/approval",
+              data={"csrf_token": csrf(lead), "decision": "approve", "comment": "OK, cliente fiel"})
     with session_scope(engine) as s:
         case = s.get(Case, 1)
         assert case.status == "resolved"

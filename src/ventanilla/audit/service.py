@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from ventanilla.audit.chain import GENESIS, hashed_fields, link_hash
@@ -85,7 +85,7 @@ def record_many(session: Session, actor: Actor, drafts: Sequence[EventDraft]) ->
             }
         )
         prev = digest
-    session.execute(AuditEvent.__table__.insert(), rows)
+    session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     return prev
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,7 +92,7 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
         match["last"] = max(match["last"], post.created_at)
         match["priority"] = min(match["priority"], priority)
         placement.append((post.id, match))
-    case_table = Case.__table__
+    case_table = cast(Table, Case.__table__)
     if new_cases:
         for c in new_cases:
             c["row"]["post_count"] = c["added"]
@@ -103,7 +103,7 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
         by_origin: dict[int, int] = {}
         origins = [c["origin"] for c in new_cases]
         for start in range(0, len(origins), 500):
-            by_origin.update((r[0], r[1]) for r in session.execute(
+            by_origin.update((int(r[0] or 0), r[1]) for r in session.execute(
                 select(Case.origin_post_id, Case.id).where(Case.origin_post_id.in_(origins[start:start + 500]))
             ).all())
         for c in new_cases:
@@ -117,7 +117,7 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
                 version=case_table.c.version + 1),
             [{"cid": c["id"], "added": c["added"], "last": c["last"], "prio": c["priority"]} for c in existing],
         )
-    post_table = Post.__table__
+    post_table = cast(Table, Post.__table__)
     session.execute(update(post_table).where(post_table.c.id == bindparam("pid")).values(case_id=bindparam("cid")),
                     [{"pid": pid, "cid": c["id"]} for pid, c in placement])
     workspace_id = posts[0].workspace_id

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ventanilla.db import utcnow
@@ -18,8 +18,8 @@ from ventanilla.ingest.models import Author, Channel, Post
 from ventanilla.ingest.schema import IncomingPost
 
 CHUNK = 500
-POST_TABLE = Post.__table__
-AUTHOR_TABLE = Author.__table__
+POST_TABLE = cast(Table, Post.__table__)
+AUTHOR_TABLE = cast(Table, Author.__table__)
 
 
 @dataclass(slots=True)
@@ -114,8 +114,8 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost])
     ])
     ids: dict[tuple[str, str], int] = {}
     for part in _chunks([p.external_id for p in fresh]):
-        rows = session.execute(select(Post.id, Post.network, Post.external_id).where(
+        stored = session.execute(select(Post.id, Post.network, Post.external_id).where(
             Post.workspace_id == channel.workspace_id, Post.external_id.in_(part))).all()
-        ids.update({(r.network, r.external_id): r.id for r in rows})
+        ids.update({(r.network, r.external_id): r.id for r in stored})
     result.new_post_ids = [ids[(p.network, p.external_id)] for p in fresh]
     return result

@@ -1,0 +1,54 @@
+"""The hour-of-week baseline must be usable from the first hours of history."""
+
+from __future__ import annotations
+
+from ventanilla.crisis.baseline import SeasonalBaseline, hour_of_week
+from ventanilla.crisis.settings import DetectorSettings
+
+MONDAY = 1_424_649_600 // 3600  # 2015-02-23T00:00Z, a Monday, as an epoch hour
+
+
+def test_hour_of_week_starts_on_monday() -> None:
+    assert hour_of_week(MONDAY) == 0
+    assert hour_of_week(MONDAY + 24 + 15) == 39
+
+
+def test_without_history_the_prior_is_expected() -> None:
+    baseline = SeasonalBaseline(DetectorSettings(prior_level=2.0))
+    expectation = baseline.expect(MONDAY)
+    assert expectation.level == 2.0
+    assert expectation.hours_seen == 0
+    assert expectation.spread >= 1.0
+
+
+def test_one_day_of_history_already_shows_the_daily_rhythm() -> None:
+    baseline = SeasonalBaseline(DetectorSettings())
+    for hour in range(MONDAY, MONDAY + 24):
+        baseline.record(hour, 20.0 if 14 <= hour % 24 <= 22 else 2.0)
+    afternoon = baseline.expect(MONDAY + 24 + 16).level
+    night = baseline.expect(MONDAY + 24 + 4).level
+    assert afternoon > night * 2
+    # One sample is not trusted fully: the afternoon is pulled towards the overall level.
+    assert 2.0 < afternoon < 20.0
+
+
+def test_weeks_of_history_make_the_hour_of_week_dominate() -> None:
+    baseline = SeasonalBaseline(DetectorSettings())
+    for week in range(6):
+        for hour in range(168):
+            epoch_hour = MONDAY + week * 168 + hour
+            # Only Monday 09:00 is busy, every week.
+            baseline.record(epoch_hour, 30.0 if hour == 9 else 3.0)
+    monday_nine = baseline.expect(MONDAY + 6 * 168 + 9).level
+    tuesday_nine = baseline.expect(MONDAY + 6 * 168 + 24 + 9).level
+    assert monday_nine > 15.0
+    assert tuesday_nine < 8.0
+
+
+def test_spread_grows_with_an_erratic_history() -> None:
+    steady = SeasonalBaseline(DetectorSettings())
+    erratic = SeasonalBaseline(DetectorSettings())
+    for i, hour in enumerate(range(MONDAY, MONDAY + 48)):
+        steady.record(hour, 10.0)
+        erratic.record(hour, 0.0 if i % 2 else 30.0)
+    assert erratic.expect(MONDAY + 48).spread > steady.expect(MONDAY + 48).spread

@@ -318,6 +318,37 @@ def export_corrections(
     console.print(f"{len(rows)} corrections written to {output}")
 
 
+@export_app.command("dossier")
+def export_dossier(
+    case_id: Annotated[int, typer.Argument(help="The case's number.")],
+    format_: Annotated[str, typer.Option("--format", help="json or pdf.")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write (default: JSON to standard output, PDF to case-ID-dossier.pdf).")] = None,
+) -> None:
+    """Export one case's dossier: the whole audited timeline, conversation, notes and resolution."""
+    from ventanilla.cases.dossier import dossier_json, dossier_pdf
+    from ventanilla.cases.models import Case
+    from ventanilla.db import session_scope
+
+    if format_ not in {"json", "pdf"}:
+        _fail("--format must be json or pdf", 2)
+    with session_scope() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            _fail(f"no case {case_id}")
+            raise AssertionError
+        if format_ == "json":
+            text = dossier_json(session, case=case)
+            if output is None:
+                sys.stdout.write(text + "\n")
+                return
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            output = output or Path(f"case-{case_id}-dossier.pdf")
+            output.write_bytes(dossier_pdf(session, case=case))
+    console.print(f"dossier of case {case_id} written to {output}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain. Exit 0 with the count when it holds; exit 1 naming the first broken event."""
@@ -336,7 +367,8 @@ def audit_verify() -> None:
 
 def _mount_domain_clis() -> None:
     for name, module in (("triage", "ventanilla.triage.cli"), ("replies", "ventanilla.replies.cli"),
-                         ("crisis", "ventanilla.crisis.cli"), ("channels", "ventanilla.ingest.channels_cli")):
+                         ("crisis", "ventanilla.crisis.cli"), ("channels", "ventanilla.ingest.channels_cli"),
+                         ("sla", "ventanilla.sla.cli")):
         try:
             sub = __import__(module, fromlist=["app"]).app
         except ImportError:

@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("var/reports")
     model_dir: Path = Path("var/models")
     triage_on_ingest: bool = True
+    # Outgoing e-mail (SLA alerts). No host: alerts stay in the app and the webhook only.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_from: str = "ventanilla@localhost"
+    smtp_timeout: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:

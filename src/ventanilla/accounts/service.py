@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "lead": frozenset({Role.admin, Role.lead}),
     "admin": frozenset({Role.admin}),
     "export": frozenset({Role.admin, Role.lead, Role.analyst}),
+    "crisis_room": frozenset({Role.admin, Role.lead, Role.crisis}),
 }
 
 

@@ -64,11 +64,20 @@ def create_app() -> FastAPI:
     from ventanilla.cases.api import router as cases_api
     from ventanilla.cases.views import router as cases_views
     from ventanilla.cases.workflow_views import router as workflow_views
+    from ventanilla.crisis.views import router as crisis_views
+    from ventanilla.followups.views import router as followups_views
+    from ventanilla.improvements.views import router as improvements_views
     from ventanilla.ingest.api import router as ingest_api
     from ventanilla.ingest.views import router as ingest_views
+    from ventanilla.privacy.views import router as privacy_views
+    from ventanilla.replies.api import router as replies_api
+    from ventanilla.replies.views import router as replies_views
+    from ventanilla.sla.views import router as sla_views
     from ventanilla.triage.views import router as triage_views
 
-    for router in (accounts_views, cases_views, workflow_views, cases_api, ingest_api, ingest_views, triage_views):
+    for router in (accounts_views, cases_views, workflow_views, cases_api, ingest_api, ingest_views, triage_views,
+                   replies_views, replies_api, sla_views, crisis_views,
+                   followups_views, improvements_views, privacy_views):
         app.include_router(router)
 
     @app.get("/health", include_in_schema=False)

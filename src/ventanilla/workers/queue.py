@@ -84,5 +84,9 @@ def reset_queue() -> None:
 
 def _load_tasks() -> None:
     # Importing the modules registers their tasks.
+    from ventanilla.crisis import live as crisis_live  # noqa: F401
+    from ventanilla.followups import tasks as followups_tasks  # noqa: F401
     from ventanilla.ingest import sync  # noqa: F401
+    from ventanilla.replies import outbox  # noqa: F401
+    from ventanilla.sla import tasks as sla_tasks  # noqa: F401
     from ventanilla.workers import pipeline  # noqa: F401

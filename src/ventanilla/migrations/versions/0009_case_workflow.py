@@ -5,7 +5,6 @@ Revises: 0008
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,8 +13,7 @@ from sqlalchemy.dialects import postgresql
 import ventanilla.db
 
 revision: str = "0009"
-# TEMPORARY while 0008 is being written in parallel; becomes the constant "0008".
-down_revision: str | None = "0008" if any(Path(__file__).parent.glob("0008_*.py")) else "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,125 @@
+"""How long `recompute_open_cases` takes on 100,000 open cases, on SQLite and PostgreSQL.
+
+Run: `python bench/sla_recompute.py [--cases N] [--engine sqlite|postgresql|both]`.
+Loads the cases and their clocks with bulk inserts into a throw-away database, then times
+three passes of the real service function (database read, numpy, writes, alerts):
+
+- cold: no state stored yet, so every clock's state and due times are written;
+- warm: the same instant again, nothing changes (the cost of a pass with nothing to do);
+- +1 min: a minute later, as the every-minute job sees it (a few clocks change state).
+
+Prints figures; asserts nothing about speed (benchmarks are not timed tests). Goal: < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _databases import fresh_database, pg_available  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid
+_BATCH = 10_000
+
+
+def load(url: str, count: int, seed: int) -> float:
+    """Insert a workspace, a channel, an author, `count` open cases and their SLA clocks."""
+    import ventanilla.all_models  # noqa: F401
+    from ventanilla.accounts.models import Workspace
+    from ventanilla.cases.models import Case
+    from ventanilla.db import get_engine, session_scope
+    from ventanilla.ingest.models import Author, Channel
+    from ventanilla.sla.calendar import BusinessCalendar
+    from ventanilla.sla.models import CaseSla, SlaPolicy
+
+    rng = np.random.default_rng(seed)
+    began = time.perf_counter()
+    engine = get_engine(url)
+    with session_scope(engine) as s:
+        workspace = Workspace(slug="bench", name="Bench", timezone="Europe/Madrid",
+                              settings={"calendar": BusinessCalendar.office_hours("Europe/Madrid").to_dict()})
+        s.add(workspace)
+        s.flush()
+        channel = Channel(workspace_id=workspace.id, slug="x", name="X", network="x")
+        author = Author(workspace_id=workspace.id, network="x", handle="someone")
+        s.add_all([channel, author])
+        s.flush()
+        policy = SlaPolicy(workspace_id=workspace.id, name="Standard", first_response_minutes=24 * 60,
+                           next_response_minutes=8 * 60, resolution_minutes=5 * 9 * 60)
+        s.add(policy)
+        s.flush()
+        ids = (workspace.id, channel.id, author.id, policy.id)
+    workspace_id, channel_id, author_id, policy_id = ids
+    # Most cases opened today (Wednesday from 09:00 Madrid); 2 % on Monday, soon at risk or late.
+    today = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
+    monday = datetime(2026, 11, 23, 8, 0, tzinfo=UTC).timestamp()
+    starts = np.where(rng.random(count) < 0.02, monday + rng.uniform(0, 9 * 3600, count),
+                      today + rng.uniform(0, 7 * 3600, count))
+    waiting = rng.random(count) < 0.1
+    with engine.begin() as conn:
+        for first in range(0, count, _BATCH):
+            chunk = range(first, min(first + _BATCH, count))
+            opened = [datetime.fromtimestamp(float(starts[i]), UTC) for i in chunk]
+            conn.execute(insert(Case), [
+                {"workspace_id": workspace_id, "author_id": author_id, "channel_id": channel_id,
+                 "status": "waiting" if waiting[i] else "open", "priority": 3, "subject": f"case {i}",
+                 "opened_at": at, "last_activity_at": at, "post_count": 1, "version": 1}
+                for i, at in zip(chunk, opened, strict=True)])
+        case_ids = list(conn.scalars(select(Case.id).order_by(Case.id)))
+        for first in range(0, count, _BATCH):
+            conn.execute(insert(CaseSla), [
+                {"case_id": case_ids[i], "workspace_id": workspace_id, "policy_id": policy_id,
+                 "started_at": datetime.fromtimestamp(float(starts[i]), UTC),
+                 "paused_since": NOW - timedelta(minutes=30) if waiting[i] else None,
+                 "first_response_seconds": 24 * 3600.0, "resolution_seconds": 45 * 3600.0,
+                 "first_response_paused": 0.0, "next_response_paused": 0.0, "resolution_paused": 0.0,
+                 "updated_at": NOW}
+                for i in range(first, min(first + _BATCH, count))])
+    return time.perf_counter() - began
+
+
+def run(engine_name: str, count: int, seed: int) -> None:
+    from ventanilla.db import get_engine, session_scope
+    from ventanilla.sla.models import SlaAlert
+    from ventanilla.sla.service import recompute_open_cases
+
+    with fresh_database(engine_name) as url:
+        loaded = load(url, count, seed)
+        print(f"{engine_name}: {count:,} open cases loaded in {loaded:.1f} s (bulk insert)")
+        engine = get_engine(url)
+        for label, now in (("cold", NOW), ("warm", NOW), ("+1 min", NOW + timedelta(minutes=1))):
+            began = time.perf_counter()
+            with session_scope(engine) as s:
+                result = recompute_open_cases(s, now)
+            seconds = time.perf_counter() - began
+            print(f"  {label:>6}: recompute_open_cases {seconds:.2f} s (commit included; "
+                  f"{result.cases:,} clocks, {result.changed:,} rows written, {len(result.alerts):,} new alerts)")
+        with session_scope(engine) as s:
+            total = s.scalar(select(func.count()).select_from(SlaAlert))
+        print(f"  alerts in the table: {total:,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    for name in engines:
+        if name == "postgresql" and not pg_available():
+            print("postgresql: not reachable, skipped")
+            continue
+        run(name, args.cases, args.seed)
+
+
+if __name__ == "__main__":
+    main()

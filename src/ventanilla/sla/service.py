@@ -1,0 +1,698 @@
+"""SLA policies and each case's clocks: started on opening, paused while waiting on the customer,
+met by replies and resolution, and recomputed in bulk with breach alerts created exactly once."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ventanilla.accounts.models import Membership, Team, Workspace
+from ventanilla.audit.service import SYSTEM, Actor, EventDraft, record, record_many
+from ventanilla.cases.models import Case
+from ventanilla.db import utcnow
+from ventanilla.sla.calendar import BusinessCalendar
+from ventanilla.sla.clock import add_business_seconds, closed_pause_seconds
+from ventanilla.sla.epoch import epoch
+from ventanilla.sla.models import TARGETS, CaseSla, SlaAlert, SlaAlertRecipient, SlaPolicy
+from ventanilla.sla.recompute import recompute_many
+from ventanilla.sla.status import DEFAULT_AT_RISK_RATIO, SlaState
+
+RUNNING_STATES = (SlaState.ON_TRACK.value, SlaState.AT_RISK.value, SlaState.PAUSED.value)
+# Serialises bulk recomputations on PostgreSQL (a transaction-level advisory lock).
+_RECOMPUTE_LOCK_KEY = 7_007_001
+_CHUNK = 500
+
+
+class SlaError(ValueError):
+    """An SLA change that cannot be made, with the reason."""
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+def workspace_calendar(session: Session, workspace_id: int) -> BusinessCalendar:
+    """The workspace's business calendar (office hours in its time zone until a lead sets one)."""
+    row = session.execute(select(Workspace.timezone, Workspace.settings).where(Workspace.id == workspace_id)).one()
+    stored = (row.settings or {}).get("calendar")
+    if stored:
+        return BusinessCalendar.from_dict(stored)
+    return BusinessCalendar.office_hours(row.timezone or "UTC")
+
+
+def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalendar, actor: Actor) -> None:
+    """Store the workspace's calendar; running clocks keep their due times until they next move."""
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise SlaError("no such workspace")
+    settings = dict(workspace.settings or {})
+    before = settings.get("calendar")
+    settings["calendar"] = calendar.to_dict()
+    workspace.settings = settings  # a new dict, so the JSON column is seen as changed
+    session.flush()
+    record(session, actor, "sla.calendar_set", target_type="workspace", target_id=workspace_id,
+           workspace_id=workspace_id, before={"calendar": before}, after={"calendar": settings["calendar"]})
+
+
+def webhook_url(session: Session, workspace_id: int) -> str | None:
+    """The workspace's outgoing webhook for SLA alerts (Slack/Mattermost compatible), if set."""
+    settings = session.scalar(select(Workspace.settings).where(Workspace.id == workspace_id)) or {}
+    url = settings.get("sla_webhook_url")
+    return str(url) if url else None
+
+
+def set_webhook_url(session: Session, *, workspace_id: int, url: str | None, actor: Actor) -> None:
+    """Set (or clear, with None) where SLA alerts are posted as `{"text": ...}`."""
+    if url and not url.startswith(("http://", "https://")):
+        raise SlaError("the webhook URL must start with http:// or https://")
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise SlaError("no such workspace")
+    settings = dict(workspace.settings or {})
+    before = settings.get("sla_webhook_url")
+    settings["sla_webhook_url"] = url or None
+    workspace.settings = settings
+    session.flush()
+    record(session, actor, "sla.webhook_set", target_type="workspace", target_id=workspace_id,
+           workspace_id=workspace_id, before={"url": before}, after={"url": url or None})
+
+
+# --- policies -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PolicyInput:
+    """What a lead fills in for a policy; minutes of business time, None for no promise."""
+
+    name: str
+    priority: int | None = None
+    channel_id: int | None = None
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    position: int | None = None
+
+    def check(self) -> None:
+        if not self.name.strip():
+            raise SlaError("a policy needs a name")
+        if self.priority is not None and self.priority not in (1, 2, 3, 4):
+            raise SlaError("priority must be 1 to 4, or empty for any")
+        minutes = (self.first_response_minutes, self.next_response_minutes, self.resolution_minutes)
+        if all(m is None for m in minutes):
+            raise SlaError("a policy promises at least one of first response, next response, resolution")
+        if any(m is not None and m <= 0 for m in minutes):
+            raise SlaError("promised times must be positive minutes")
+
+
+def _policy_dict(policy: SlaPolicy) -> dict[str, Any]:
+    return {"name": policy.name, "priority": policy.priority, "channel_id": policy.channel_id,
+            "first_response_minutes": policy.first_response_minutes,
+            "next_response_minutes": policy.next_response_minutes,
+            "resolution_minutes": policy.resolution_minutes, "position": policy.position}
+
+
+def list_policies(session: Session, *, workspace_id: int) -> list[SlaPolicy]:
+    """The workspace's policies in matching order."""
+    return list(session.scalars(select(SlaPolicy).where(SlaPolicy.workspace_id == workspace_id)
+                                .order_by(SlaPolicy.position, SlaPolicy.id)))
+
+
+def add_policy(session: Session, *, workspace_id: int, data: PolicyInput, actor: Actor) -> SlaPolicy:
+    """Add a policy (last in order unless a position is given)."""
+    data.check()
+    position = data.position
+    if position is None:
+        position = (session.scalar(select(func.max(SlaPolicy.position))
+                                   .where(SlaPolicy.workspace_id == workspace_id)) or 0) + 10
+    policy = SlaPolicy(workspace_id=workspace_id, name=data.name.strip()[:120], priority=data.priority,
+                       channel_id=data.channel_id, first_response_minutes=data.first_response_minutes,
+                       next_response_minutes=data.next_response_minutes,
+                       resolution_minutes=data.resolution_minutes, position=position)
+    session.add(policy)
+    session.flush()
+    record(session, actor, "sla.policy_added", target_type="sla_policy", target_id=policy.id,
+           workspace_id=workspace_id, after=_policy_dict(policy))
+    return policy
+
+
+def update_policy(session: Session, *, workspace_id: int, policy_id: int, data: PolicyInput,
+                  actor: Actor) -> SlaPolicy:
+    """Change a policy; cases already started keep the targets they started with."""
+    data.check()
+    policy = session.scalar(select(SlaPolicy).where(SlaPolicy.id == policy_id,
+                                                    SlaPolicy.workspace_id == workspace_id))
+    if policy is None:
+        raise SlaError("no such policy")
+    before = _policy_dict(policy)
+    policy.name = data.name.strip()[:120]
+    policy.priority = data.priority
+    policy.channel_id = data.channel_id
+    policy.first_response_minutes = data.first_response_minutes
+    policy.next_response_minutes = data.next_response_minutes
+    policy.resolution_minutes = data.resolution_minutes
+    if data.position is not None:
+        policy.position = data.position
+    session.flush()
+    record(session, actor, "sla.policy_changed", target_type="sla_policy", target_id=policy.id,
+           workspace_id=workspace_id, before=before, after=_policy_dict(policy))
+    return policy
+
+
+def delete_policy(session: Session, *, workspace_id: int, policy_id: int, actor: Actor) -> None:
+    """Delete a policy; its cases keep their clocks (policy_id becomes NULL)."""
+    policy = session.scalar(select(SlaPolicy).where(SlaPolicy.id == policy_id,
+                                                    SlaPolicy.workspace_id == workspace_id))
+    if policy is None:
+        raise SlaError("no such policy")
+    before = _policy_dict(policy)
+    session.execute(update(CaseSla).where(CaseSla.policy_id == policy_id).values(policy_id=None))
+    session.execute(delete(SlaPolicy).where(SlaPolicy.id == policy_id))
+    record(session, actor, "sla.policy_deleted", target_type="sla_policy", target_id=policy_id,
+           workspace_id=workspace_id, before=before)
+
+
+def match_policy(policies: Sequence[SlaPolicy], *, priority: int, channel_id: int) -> SlaPolicy | None:
+    """The first policy (in order) whose priority and channel match; None fields match anything."""
+    for policy in policies:
+        if policy.priority is not None and policy.priority != priority:
+            continue
+        if policy.channel_id is not None and policy.channel_id != channel_id:
+            continue
+        return policy
+    return None
+
+
+def _seconds(minutes: int | None) -> float | None:
+    return None if minutes is None else minutes * 60.0
+
+
+# --- one case's clocks --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Reading:
+    """A target's clock at one instant."""
+
+    due: datetime | None
+    elapsed: float
+    state: SlaState
+
+
+def read_clock(calendar: BusinessCalendar, start: datetime, target: float, paused: float,
+               paused_since: datetime | None, now: datetime, *, done: bool = False) -> Reading:
+    """Due time, elapsed business time and state of one target (the bulk code, for one case)."""
+    since = np.nan if paused_since is None else paused_since.timestamp()
+    due, elapsed, codes = recompute_many(calendar, [start.timestamp()], [target], [paused], now,
+                                         paused_since=[since])
+    state = SlaState.from_code(int(codes[0]))
+    if done:
+        state = SlaState.BREACHED if elapsed[0] > target else SlaState.MET
+    return Reading(_moment(float(due[0])), float(elapsed[0]), state)
+
+
+def _moment(value: float) -> datetime | None:
+    if math.isnan(value):
+        return None
+    return datetime.fromtimestamp(round(value, 6), UTC)
+
+
+def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Start the SLA clocks of newly opened cases (idempotent). Returns how many started."""
+    if not case_ids:
+        return 0
+    now = now or utcnow()
+    cases: list[Any] = []
+    for start in range(0, len(case_ids), _CHUNK):
+        cases += session.execute(
+            select(Case.id, Case.workspace_id, Case.priority, Case.channel_id, Case.opened_at)
+            .where(Case.id.in_(case_ids[start:start + _CHUNK]))
+            .where(~Case.id.in_(select(CaseSla.case_id).where(CaseSla.case_id.in_(case_ids[start:start + _CHUNK]))))
+        ).all()
+    rows: list[dict[str, Any]] = []
+    by_workspace: dict[int, list[Any]] = {}
+    for case in cases:
+        by_workspace.setdefault(case.workspace_id, []).append(case)
+    for workspace_id, group in by_workspace.items():
+        policies = list_policies(session, workspace_id=workspace_id)
+        if not policies:
+            continue
+        calendar = workspace_calendar(session, workspace_id)
+        for case in group:
+            policy = match_policy(policies, priority=case.priority, channel_id=case.channel_id)
+            if policy is None:
+                continue
+            row: dict[str, Any] = {
+                "case_id": case.id, "workspace_id": workspace_id, "policy_id": policy.id,
+                "started_at": case.opened_at, "updated_at": now,
+                "first_response_seconds": _seconds(policy.first_response_minutes),
+                "next_response_seconds": _seconds(policy.next_response_minutes),
+                "resolution_seconds": _seconds(policy.resolution_minutes),
+                "first_response_paused": 0.0, "next_response_paused": 0.0, "resolution_paused": 0.0,
+            }
+            for target in ("first_response", "resolution"):
+                seconds = row[f"{target}_seconds"]
+                if seconds is None:
+                    row[f"{target}_due"], row[f"{target}_state"] = None, None
+                    continue
+                reading = read_clock(calendar, case.opened_at, seconds, 0.0, None, max(now, case.opened_at))
+                row[f"{target}_due"], row[f"{target}_state"] = reading.due, reading.state.value
+            rows.append(row)
+    if rows:
+        for start in range(0, len(rows), _CHUNK):
+            session.execute(_insert_ignore(session, CaseSla, ["case_id"]).values(rows[start:start + _CHUNK]))
+    return len(rows)
+
+
+def _insert_ignore(session: Session, model: type[Any], conflict: list[str]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(model).on_conflict_do_nothing(index_elements=conflict)
+    if dialect == "sqlite":
+        return sqlite_insert(model).on_conflict_do_nothing(index_elements=conflict)
+    return insert(model)
+
+
+def _clock_of(session: Session, case_id: int) -> CaseSla | None:
+    return session.scalar(select(CaseSla).where(CaseSla.case_id == case_id))
+
+
+def _running_targets(clock: CaseSla) -> list[tuple[str, datetime]]:
+    """The targets whose clocks run on this case, with when each started."""
+    running: list[tuple[str, datetime]] = []
+    if clock.first_response_seconds is not None and clock.first_responded_at is None:
+        running.append(("first_response", clock.started_at))
+    if (clock.next_response_seconds is not None and clock.next_response_started_at is not None
+            and clock.next_response_done_at is None):
+        running.append(("next_response", clock.next_response_started_at))
+    if clock.resolution_seconds is not None:
+        running.append(("resolution", clock.started_at))
+    return running
+
+
+def _refresh(calendar: BusinessCalendar, clock: CaseSla, now: datetime) -> None:
+    """Recompute due time and state of every running target of one case."""
+    for target, start in _running_targets(clock):
+        reading = read_clock(calendar, start, getattr(clock, f"{target}_seconds"),
+                             getattr(clock, f"{target}_paused"), clock.paused_since, max(now, start))
+        setattr(clock, f"{target}_due", reading.due)
+        setattr(clock, f"{target}_state", reading.state.value)
+    clock.updated_at = now
+
+
+def pause(session: Session, *, case_id: int, at: datetime) -> None:
+    """Stop the clocks while the case waits on the customer (or is resolved)."""
+    clock = _clock_of(session, case_id)
+    if clock is None or clock.paused_since is not None:
+        return
+    calendar = workspace_calendar(session, clock.workspace_id)
+    clock.paused_since = at
+    _refresh(calendar, clock, at)
+    session.flush()
+
+
+def resume(session: Session, *, case_id: int, at: datetime) -> None:
+    """Run the clocks again; the pause's business time moves every target not already due."""
+    clock = _clock_of(session, case_id)
+    if clock is None or clock.paused_since is None:
+        return
+    calendar = workspace_calendar(session, clock.workspace_id)
+    paused_at = clock.paused_since
+    for target, start in _running_targets(clock):
+        seconds = getattr(clock, f"{target}_seconds")
+        paused = getattr(clock, f"{target}_paused")
+        due_without_pause = add_business_seconds(calendar, start, seconds + paused)
+        begins = max(paused_at, start)
+        if at > begins:
+            paused += closed_pause_seconds(calendar, begins, at, due_without_pause)
+        setattr(clock, f"{target}_paused", paused)
+    clock.paused_since = None
+    _refresh(calendar, clock, at)
+    session.flush()
+
+
+def _finish(calendar: BusinessCalendar, clock: CaseSla, target: str, start: datetime, at: datetime) -> None:
+    reading = read_clock(calendar, start, getattr(clock, f"{target}_seconds"), getattr(clock, f"{target}_paused"),
+                         clock.paused_since, max(at, start), done=True)
+    setattr(clock, f"{target}_state", reading.state.value)
+
+
+def on_status_changed(session: Session, *, case_id: int, before: str, after: str,
+                      at: datetime | None = None) -> None:
+    """Waiting pauses the clocks; leaving it resumes them; resolving stops them; reopening resumes."""
+    at = at or utcnow()
+    done = ("resolved", "closed")
+    if after == "waiting" and before != "waiting":
+        pause(session, case_id=case_id, at=at)
+    elif after in done and before not in done:
+        clock = _clock_of(session, case_id)
+        if clock is None:
+            return
+        calendar = workspace_calendar(session, clock.workspace_id)
+        for target, start in _running_targets(clock):
+            _finish(calendar, clock, target, start, at)
+        clock.stopped_at = at
+        if clock.paused_since is None:
+            clock.paused_since = at
+        clock.updated_at = at
+        session.flush()
+    elif before in done and after not in done:
+        clock = _clock_of(session, case_id)
+        if clock is None:
+            return
+        clock.stopped_at = None
+        session.flush()
+        if after != "waiting":
+            resume(session, case_id=case_id, at=at)
+    elif before == "waiting" and after != "waiting":
+        resume(session, case_id=case_id, at=at)
+
+
+def on_replied(session: Session, *, case_id: int, at: datetime) -> None:
+    """A reply (public or private) meets the first response and any running next response."""
+    clock = _clock_of(session, case_id)
+    if clock is None:
+        return
+    calendar = workspace_calendar(session, clock.workspace_id)
+    if clock.first_responded_at is None:
+        if clock.first_response_seconds is not None:
+            _finish(calendar, clock, "first_response", clock.started_at, at)
+        clock.first_responded_at = at
+    elif (clock.next_response_started_at is not None and clock.next_response_done_at is None
+          and clock.next_response_seconds is not None):
+        _finish(calendar, clock, "next_response", clock.next_response_started_at, at)
+        clock.next_response_done_at = at
+    clock.updated_at = at
+    session.flush()
+
+
+def on_customer_wrote(session: Session, *, case_ids: Sequence[int]) -> None:
+    """After our reply, the customer's next post starts the next-response clock."""
+    for start in range(0, len(case_ids), _CHUNK):
+        rows = session.execute(
+            select(CaseSla, Case.last_activity_at).join(Case, Case.id == CaseSla.case_id)
+            .where(CaseSla.case_id.in_(case_ids[start:start + _CHUNK]),
+                   CaseSla.next_response_seconds.is_not(None), CaseSla.first_responded_at.is_not(None),
+                   CaseSla.stopped_at.is_(None))
+        ).all()
+        for clock, wrote_at in rows:
+            running = clock.next_response_started_at is not None and clock.next_response_done_at is None
+            if running:
+                continue
+            calendar = workspace_calendar(session, clock.workspace_id)
+            clock.next_response_started_at = wrote_at
+            clock.next_response_done_at = None
+            clock.next_response_paused = 0.0
+            _refresh(calendar, clock, max(utcnow(), wrote_at))
+    session.flush()
+
+
+# --- bulk recomputation -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RecomputeResult:
+    """What one pass over the open clocks did."""
+
+    cases: int = 0
+    changed: int = 0
+    alerts: list[int] = field(default_factory=list)
+    escalated_cases: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+_STATE_NAMES = np.array([state.value for state in SlaState], dtype=object)
+# Bits of the `flags` column read by `recompute_open_cases` (packed, so 100,000 rows stay cheap to fetch).
+_LIVE = {"first_response": 1, "next_response": 2, "resolution": 0}
+_DUE_NULL = {"first_response": 4, "next_response": 8, "resolution": 16}
+_UNALERTED = {("first_response", "at_risk"): 32, ("first_response", "breached"): 64,
+              ("next_response", "at_risk"): 128, ("next_response", "breached"): 256,
+              ("resolution", "at_risk"): 512, ("resolution", "breached"): 1024}
+
+
+def _flag(condition: Any, bit: int) -> Any:
+    return sql_case((condition, bit), else_=0)
+
+
+def _settled(target: str) -> Any:
+    """SQL: this target's clock cannot change any more in a pass (none, done, or breached and told)."""
+    c = CaseSla
+    seconds = getattr(c, f"{target}_seconds")
+    conditions = [seconds.is_(None),
+                  and_(getattr(c, f"{target}_state") == SlaState.BREACHED.value,
+                       getattr(c, f"{target}_breached_alerted_at").is_not(None),
+                       getattr(c, f"{target}_due").is_not(None))]
+    if target == "first_response":
+        conditions.append(c.first_responded_at.is_not(None))
+    if target == "next_response":
+        conditions += [c.next_response_started_at.is_(None), c.next_response_done_at.is_not(None)]
+    return or_(*conditions)
+
+
+def recompute_open_cases(session: Session, now: datetime | None = None, *,
+                         workspace_id: int | None = None,
+                         at_risk_ratio: float = DEFAULT_AT_RISK_RATIO) -> RecomputeResult:
+    """Refresh every running clock at once: states, due times, and alerts (each exactly once).
+
+    Start times are read as epoch seconds by the database (`epoch`), the clocks are computed
+    with numpy (`recompute_many`), and only the targets whose state or due time changed are
+    written. Clocks that can no longer change (met, or breached and already alerted) are not
+    read at all.
+
+    Safe to run twice or concurrently: on PostgreSQL passes take turns on an advisory lock (and
+    SQLite's writers queue on BEGIN IMMEDIATE); the UNIQUE (case, target, kind) on alerts is
+    the last guard. The caller commits.
+    """
+    began = time.perf_counter()
+    now = now or utcnow()
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RECOMPUTE_LOCK_KEY})
+    c = CaseSla
+    flags = (_flag(c.first_responded_at.is_(None), 1) + _flag(c.next_response_done_at.is_(None), 2)
+             + sum((_flag(getattr(c, f"{t}_due").is_(None), bit) for t, bit in _DUE_NULL.items()), start=0)
+             + sum((_flag(getattr(c, f"{t}_{k}_alerted_at").is_(None), bit) for (t, k), bit in _UNALERTED.items()),
+                   start=0))
+    query = select(
+        c.id, c.workspace_id, epoch(c.started_at), epoch(c.paused_since), epoch(c.next_response_started_at),
+        c.first_response_seconds, c.first_response_paused, c.first_response_state,
+        c.next_response_seconds, c.next_response_paused, c.next_response_state,
+        c.resolution_seconds, c.resolution_paused, c.resolution_state, flags,
+    ).where(c.stopped_at.is_(None), not_(and_(*(_settled(t) for t in TARGETS))))
+    if workspace_id is not None:
+        query = query.where(c.workspace_id == workspace_id)
+    rows = connection.execute(query).fetchall()
+    result = RecomputeResult(cases=len(rows))
+    if not rows:
+        result.seconds = time.perf_counter() - began
+        return result
+    cols = list(zip(*rows, strict=True))
+    ids = np.array(cols[0], dtype=np.int64)
+    workspaces = np.array(cols[1], dtype=np.int64)
+    started = np.array(cols[2], dtype=np.float64)
+    paused_since = np.array(cols[3], dtype=np.float64)
+    bits = np.array(cols[14], dtype=np.int64)
+    columns = {"first_response": (5, started), "next_response": (8, np.array(cols[4], dtype=np.float64)),
+               "resolution": (11, started)}
+    calendars = {int(ws): workspace_calendar(session, int(ws)) for ws in np.unique(workspaces)}
+    candidates: list[tuple[int, str, str, float]] = []  # (row index, target, kind, due)
+    for target in TARGETS:
+        first_col, start = columns[target]
+        seconds = np.array(cols[first_col], dtype=np.float64)
+        paused = np.nan_to_num(np.array(cols[first_col + 1], dtype=np.float64))
+        stored = np.array(cols[first_col + 2], dtype=object)
+        live = ~np.isnan(seconds) & ~np.isnan(start)
+        if _LIVE[target]:
+            live &= (bits & _LIVE[target]) > 0
+        state = stored.copy()
+        due = np.full(len(rows), np.nan)
+        for ws, calendar in calendars.items():
+            mask = live & (workspaces == ws)
+            if not mask.any():
+                continue
+            due_calc, _elapsed, codes = recompute_many(
+                calendar, start[mask], seconds[mask], paused[mask], now,
+                paused_since=paused_since[mask], at_risk_ratio=at_risk_ratio)
+            state[mask] = _STATE_NAMES[codes]
+            due[mask] = due_calc
+        due_null = (bits & _DUE_NULL[target]) > 0
+        changed = live & ((state != stored) | (due_null != np.isnan(due)))
+        if changed.any():
+            _write_target(connection, target, ids[changed], state[changed], due[changed], now, postgres=postgres)
+            result.changed += int(changed.sum())
+        for kind in ("at_risk", "breached"):
+            hit = np.flatnonzero(live & (state == kind) & ((bits & _UNALERTED[(target, kind)]) > 0))
+            candidates += [(int(i), target, kind, float(due[i])) for i in hit]
+    if candidates:
+        sla_ids = sorted({int(ids[i]) for i, _, _, _ in candidates})
+        case_of: dict[int, int] = {}
+        for start_at in range(0, len(sla_ids), _CHUNK):
+            case_of.update(connection.execute(select(c.id, c.case_id).where(
+                c.id.in_(sla_ids[start_at:start_at + _CHUNK]))).tuples().all())
+        _raise_alerts(session, [(int(ids[i]), case_of[int(ids[i])], int(workspaces[i]), t, k, d)
+                                for i, t, k, d in candidates], now, result)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def _sqlite_datetimes(epochs: np.ndarray[Any, Any]) -> list[str | None]:
+    """Epoch seconds as the text SQLAlchemy stores for a UTC DateTime on SQLite (NaN: NULL)."""
+    micros = np.round(np.nan_to_num(epochs) * 1e6).astype("int64").astype("datetime64[us]")
+    texts = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
+    return [None if missing else str(value) for value, missing in zip(texts, np.isnan(epochs), strict=True)]
+
+
+def _write_target(connection: Any, target: str, ids: np.ndarray[Any, Any], states: np.ndarray[Any, Any],
+                  dues: np.ndarray[Any, Any], now: datetime, *, postgres: bool) -> None:
+    """Store one target's new state and due time on many clocks (NaN due: NULL)."""
+    if postgres:
+        # One statement over arrays: far faster than 100,000 single-row UPDATEs.
+        connection.execute(text(
+            f"UPDATE case_sla AS c SET {target}_state = u.state, "
+            f"{target}_due = CASE WHEN u.due = 'NaN' THEN NULL ELSE to_timestamp(u.due) END, updated_at = :now "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:states AS varchar[]), CAST(:dues AS float8[])) "
+            "AS u(id, state, due) WHERE c.id = u.id"
+        ), {"ids": ids.tolist(), "states": states.tolist(), "dues": dues.tolist(), "now": now})
+        return
+    stamp = _sqlite_datetimes(np.array([now.timestamp()]))[0]
+    connection.exec_driver_sql(
+        f"UPDATE case_sla SET {target}_state = ?, {target}_due = ?, updated_at = ? WHERE id = ?",
+        list(zip(states.tolist(), _sqlite_datetimes(dues), [stamp] * len(ids), ids.tolist(), strict=True)))
+
+
+def escalation_leads(session: Session, case_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Who a breach on each case escalates to: its team's lead, else the workspace's leads (or admins)."""
+    found: dict[int, list[int]] = {}
+    workspace_of: dict[int, int] = {}
+    for start in range(0, len(case_ids), _CHUNK):
+        for case_id, workspace_id, lead in session.execute(
+            select(Case.id, Case.workspace_id, Team.lead_user_id).outerjoin(Team, Team.id == Case.team_id)
+            .where(Case.id.in_(case_ids[start:start + _CHUNK]))
+        ).all():
+            workspace_of[case_id] = workspace_id
+            if lead is not None:
+                found[case_id] = [lead]
+    leads_by_workspace: dict[int, list[int]] = {}
+    for workspace_id in {ws for cid, ws in workspace_of.items() if cid not in found}:
+        roles = session.execute(select(Membership.user_id, Membership.role)
+                                .where(Membership.workspace_id == workspace_id,
+                                       Membership.role.in_(("lead", "admin")))
+                                .order_by(Membership.user_id)).all()
+        leads = [uid for uid, role in roles if role == "lead"] or [uid for uid, role in roles if role == "admin"]
+        leads_by_workspace[workspace_id] = leads
+    for case_id, workspace_id in workspace_of.items():
+        found.setdefault(case_id, leads_by_workspace.get(workspace_id, []))
+    return found
+
+
+def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, str, float]],
+                  now: datetime, result: RecomputeResult) -> None:
+    """Create the alerts that do not exist yet, flag escalated cases, tell the recipients."""
+    case_ids = sorted({cid for _, cid, _, _, kind, _ in candidates})
+    leads = escalation_leads(session, case_ids)
+    rows = [{"workspace_id": ws, "case_id": cid, "target": target, "kind": kind, "due_at": _moment(due),
+             "escalated_to": leads.get(cid) if kind == "breached" else None, "created_at": now}
+            for _, cid, ws, target, kind, due in candidates]
+    created: list[Any] = []
+    for start in range(0, len(rows), _CHUNK):
+        statement = _insert_ignore(session, SlaAlert, ["case_id", "target", "kind"]).values(
+            rows[start:start + _CHUNK]).returning(SlaAlert.id, SlaAlert.case_id, SlaAlert.target,
+                                                  SlaAlert.kind, SlaAlert.workspace_id)
+        created += session.execute(statement).all()
+    # Mark every candidate (new or already there), so later passes do not try again.
+    for target in TARGETS:
+        for kind in ("at_risk", "breached"):
+            sla_ids = [sid for sid, _, _, t, k, _ in candidates if t == target and k == kind]
+            column = getattr(CaseSla, f"{target}_{kind}_alerted_at")
+            for start in range(0, len(sla_ids), _CHUNK):
+                session.execute(update(CaseSla).where(CaseSla.id.in_(sla_ids[start:start + _CHUNK]),
+                                                      column.is_(None)).values({column: now}))
+    if not created:
+        return
+    assignees: dict[int, int | None] = {}
+    created_cases = sorted({row.case_id for row in created})
+    for start in range(0, len(created_cases), _CHUNK):
+        assignees.update(session.execute(select(Case.id, Case.assignee_id)
+                                          .where(Case.id.in_(created_cases[start:start + _CHUNK]))).all())
+    recipients: list[dict[str, Any]] = []
+    drafts: list[EventDraft] = []
+    escalated: dict[int, list[int]] = {}
+    for alert_id, case_id, target, kind, workspace_id in created:
+        assignee = assignees.get(case_id)
+        people: list[int] = [] if assignee is None else [assignee]
+        if kind == "breached" or not people:
+            people += leads.get(case_id, [])
+        if kind == "breached":
+            escalated[case_id] = leads.get(case_id, [])
+        recipients += [{"alert_id": alert_id, "user_id": uid} for uid in dict.fromkeys(people)]
+        drafts.append(EventDraft(f"case.sla_{kind}", "case", str(case_id), workspace_id,
+                                 after={"target": target, "alert_id": alert_id,
+                                        "escalated_to": leads.get(case_id) if kind == "breached" else None}))
+    for start in range(0, len(recipients), _CHUNK):
+        session.execute(insert(SlaAlertRecipient), recipients[start:start + _CHUNK])
+    for case_id, people in escalated.items():
+        session.execute(update(CaseSla).where(CaseSla.case_id == case_id, CaseSla.escalated_at.is_(None))
+                        .values(escalated_to=people, escalated_at=now))
+    record_many(session, SYSTEM, drafts)
+    result.alerts = sorted(row.id for row in created)
+    result.escalated_cases = sorted(escalated)
+
+
+# --- reading for the UI -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TargetView:
+    """One target of a case as the case panel shows it."""
+
+    target: str
+    seconds: float
+    due: datetime | None
+    state: str | None
+
+
+@dataclass(slots=True)
+class CaseSlaView:
+    """A case's promises for the case page."""
+
+    policy_name: str | None
+    targets: list[TargetView]
+    paused: bool
+    stopped: bool
+    escalated_to: list[str]
+    escalated_at: datetime | None
+
+
+def case_view(session: Session, case_id: int) -> CaseSlaView | None:
+    """The case's SLA for display (one query, plus the leads' names when escalated)."""
+    from ventanilla.accounts.models import User
+
+    row = session.execute(select(CaseSla, SlaPolicy.name).outerjoin(SlaPolicy, SlaPolicy.id == CaseSla.policy_id)
+                          .where(CaseSla.case_id == case_id)).first()
+    if row is None:
+        return None
+    clock, policy_name = row
+    targets = []
+    for target in TARGETS:
+        seconds = getattr(clock, f"{target}_seconds")
+        if seconds is None:
+            continue
+        if target == "next_response" and clock.next_response_started_at is None:
+            targets.append(TargetView(target, seconds, None, None))
+            continue
+        targets.append(TargetView(target, seconds, getattr(clock, f"{target}_due"), getattr(clock, f"{target}_state")))
+    names: list[str] = []
+    if clock.escalated_to:
+        names = list(session.scalars(select(User.name).where(User.id.in_(clock.escalated_to)).order_by(User.name)))
+    return CaseSlaView(policy_name, targets, clock.paused_since is not None and clock.stopped_at is None,
+                       clock.stopped_at is not None, names, clock.escalated_at)

@@ -74,4 +74,5 @@ SUBSCRIBERS: tuple[str, ...] = (
     "ventanilla.followups.subscribers",
     "ventanilla.cases.routing",
     "ventanilla.cases.workflow",
+    "ventanilla.crisis.live",
 )

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ventanilla.audit.service import SYSTEM, record
 from ventanilla.cases.models import Case, CaseStatus
 from ventanilla.db import get_engine, session_factory, utcnow
+from ventanilla.events import publish
 from ventanilla.ingest.connectors.base import Connector, ConnectorError, OutgoingReply, SentReceipt
 from ventanilla.ingest.models import Author, Channel, Post
 from ventanilla.ingest.schema import PostKind
@@ -200,6 +201,8 @@ def _mark_sent(session: Session, reply: Reply, receipt: SentReceipt, now: dateti
         record(session, SYSTEM, "case.status_changed", target_type="case", target_id=reply.case_id,
                workspace_id=reply.workspace_id, before={"status": CaseStatus.new.value},
                after={"status": CaseStatus.open.value})
+    # SLA clocks, the playbook checklist and an open crisis room react to the reply.
+    publish(session, "case.replied", case_id=reply.case_id, reply_id=reply.id, public=reply.public, at=now)
 
 
 def _fail(session: Session, reply: Reply, reason: str) -> None:

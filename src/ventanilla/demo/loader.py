@@ -57,7 +57,7 @@ def _load_sample(workspace_id: int) -> int:
     for slug, posts in groups.items():
         with session_scope() as session:
             channel = get_or_create_channel(session, workspace_id=workspace_id, slug=slug,
-                                            network=posts[0].network,
+                                            network=posts[0].network, settings={"demo": True},
                                             is_public=posts[0].network != "email")
             result = accept(session, channel=channel, posts=posts)
         hand_over(result.new_post_ids)
@@ -83,6 +83,10 @@ def load_demo(shared_data: Path, *, console: Console | None = None) -> DemoResul
     if not found:
         say(f"[yellow]{shared_data} not found: loading only the shipped sample.[/yellow]")
     for folder, slug in found:
+        with session_scope() as session:
+            # Replies from the demo go to a stand-in network, never a real one.
+            get_or_create_channel(session, workspace_id=workspace_id, slug=slug, network="x",
+                                  settings={"demo": True})
         path = shared_data / folder / "dev.csv"
         say(f"loading {path} ...")
         summary = import_file(path, workspace_id=workspace_id, channel_slug=slug, network="x",

@@ -54,13 +54,13 @@ def get_channel(session: Session, *, workspace_id: int, slug: str) -> Channel | 
 
 
 def get_or_create_channel(session: Session, *, workspace_id: int, slug: str, network: str,
-                          is_public: bool = True) -> Channel:
+                          is_public: bool = True, settings: dict[str, Any] | None = None) -> Channel:
     """The channel ``slug``, created with defaults on first use (file imports)."""
     channel = get_channel(session, workspace_id=workspace_id, slug=slug)
     if channel is None:
         channel = create_channel(session, workspace_id=workspace_id, slug=slug,
                                  name=slug.replace("-", " ").title(), network=network,
-                                 is_public=is_public)
+                                 is_public=is_public, settings=settings)
     return channel
 
 

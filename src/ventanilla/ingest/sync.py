@@ -123,6 +123,10 @@ def connector_for(channel: Channel) -> Connector:
     tests, a self-hosted instance); the channel's own webhook secret is not passed on.
     """
     settings = dict(channel.settings or {})
+    if settings.get("demo"):
+        from ventanilla.ingest.connectors.demo import DemoConnector
+
+        return DemoConnector(channel.network, settings)
     base_url = settings.pop("base_url", None)
     secrets_ = unseal(channel.secrets_encrypted)
     credentials = {k: v for k, v in secrets_.items() if k not in OWN_SECRETS}

@@ -2,11 +2,15 @@
 
 Run: `python bench/sla_recompute.py [--cases N] [--engine sqlite|postgresql|both]`.
 Loads the cases and their clocks with bulk inserts into a throw-away database, then times
-three passes of the real service function (database read, numpy, writes, alerts):
+passes of the real service function (database read, numpy, writes, alerts):
 
-- cold: no state stored yet, so every clock's state and due times are written;
-- warm: the same instant again, nothing changes (the cost of a pass with nothing to do);
-- +1 min: a minute later, as the every-minute job sees it (a few clocks change state).
+- cold, every clock: no state stored yet, so every clock's states, due times and next check
+  are written (what a first run or a calendar change costs);
+- again, every clock: `full=True` at the same instant: all 100,000 read and computed, nothing
+  to write (the pure cost of reading and computing them all);
+- due checks: the every-minute job (`full=False`): only clocks whose next check has come
+  (a threshold or a due time reached, or an event since) are read; at +1 min and +1 h;
+- +1 h, every clock: a full pass an hour later, when many clocks have changed state.
 
 Prints figures; asserts nothing about speed (benchmarks are not timed tests). Goal: < 2 s.
 """
@@ -24,7 +28,7 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _databases import fresh_database, pg_available  # noqa: E402
+from _databases import fresh_database, pg_available
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid
 _BATCH = 10_000
@@ -95,13 +99,17 @@ def run(engine_name: str, count: int, seed: int) -> None:
         loaded = load(url, count, seed)
         print(f"{engine_name}: {count:,} open cases loaded in {loaded:.1f} s (bulk insert)")
         engine = get_engine(url)
-        for label, now in (("cold", NOW), ("warm", NOW), ("+1 min", NOW + timedelta(minutes=1))):
+        passes = (("cold, every clock", NOW, False), ("again, every clock", NOW, True),
+                  ("again, due checks", NOW, False), ("+1 min, due checks", NOW + timedelta(minutes=1), False),
+                  ("+1 h, due checks", NOW + timedelta(hours=1), False),
+                  ("+1 h, every clock", NOW + timedelta(hours=1, minutes=1), True))
+        for label, now, full in passes:
             began = time.perf_counter()
             with session_scope(engine) as s:
-                result = recompute_open_cases(s, now)
+                result = recompute_open_cases(s, now, full=full)
             seconds = time.perf_counter() - began
-            print(f"  {label:>6}: recompute_open_cases {seconds:.2f} s (commit included; "
-                  f"{result.cases:,} clocks, {result.changed:,} rows written, {len(result.alerts):,} new alerts)")
+            print(f"  {label:>20}: {seconds:5.2f} s  ({result.cases:,} clocks read, {result.changed:,} targets "
+                  f"changed, {len(result.alerts):,} new alerts; commit included)")
         with session_scope(engine) as s:
             total = s.scalar(select(func.count()).select_from(SlaAlert))
         print(f"  alerts in the table: {total:,}")

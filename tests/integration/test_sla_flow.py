@@ -113,6 +113,9 @@ def test_due_times_follow_business_hours_weekends_and_holidays(engine: Engine, s
 
     assert recompute(engine, madrid(2026, 12, 8, 12, 0)).alerts == []  # a holiday: the clock stands still
     assert clock(engine, case_id).first_response_state == "on_track"
+    # Nothing can change before Wednesday 09:15 (45 of 60 minutes): later passes do not even read it.
+    assert clock(engine, case_id).next_check == madrid(2026, 12, 9, 9, 15).timestamp()
+    assert recompute(engine, madrid(2026, 12, 9, 9, 0)).cases == 0
     recompute(engine, madrid(2026, 12, 9, 9, 14))  # 44 of 60 minutes
     assert clock(engine, case_id).first_response_state == "on_track"
     recompute(engine, madrid(2026, 12, 9, 9, 15))  # 45 of 60: at risk
@@ -121,6 +124,16 @@ def test_due_times_follow_business_hours_weekends_and_holidays(engine: Engine, s
     after = clock(engine, case_id)
     assert after.first_response_state == "breached" and after.resolution_state == "on_track"
     assert alerts(engine) == [(case_id, "first_response", "at_risk"), (case_id, "first_response", "breached")]
+
+
+def test_a_new_calendar_moves_the_running_clocks(engine: Engine, sla_desk: Desk) -> None:
+    policy(engine, sla_desk, first_response_minutes=60)
+    case_id = open_case(engine, sla_desk, "cal", madrid(2026, 12, 4, 17, 30))
+    assert clock(engine, case_id).first_response_due == madrid(2026, 12, 9, 9, 30)
+    with time_machine.travel(madrid(2026, 12, 4, 17, 40), tick=False), session_scope(engine) as s:
+        set_calendar(s, workspace_id=sla_desk.workspace_id, actor=SYSTEM,
+                     calendar=BusinessCalendar.always_open("Europe/Madrid"))
+    assert clock(engine, case_id).first_response_due == madrid(2026, 12, 4, 18, 30)
 
 
 def test_waiting_on_the_customer_pauses_the_clock(engine: Engine, sla_desk: Desk) -> None:

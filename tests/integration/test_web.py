@@ -89,7 +89,7 @@ def test_script_and_sql_in_posts_are_shown_escaped(client: TestClient, engine, d
     page = client.get("/cases/1").text
     assert "<script>alert" not in page
     # Escaped (the words that drove a label may be wrapped in <mark>, nothing else is markup).
-    assert "&lt;script&gt;" in page and "&lt;/script&gt;" in page and "😡 שלום" in page
+    assert "&lt;script&gt;" in page and "&lt;/script&gt;" in page and "😡" in page and "שלום" in page
 
 
 def test_case_page_actions_are_recorded_in_the_timeline(client: TestClient, engine, desk: Desk) -> None:

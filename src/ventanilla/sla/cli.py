@@ -33,6 +33,8 @@ def _workspace_id(slug: str) -> int:
 def recompute(
     deliver: Annotated[bool, typer.Option(help="Send pending alerts by e-mail and webhook afterwards.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Recompute every running clock, not only those due "
+                                                      "for a check.")] = False,
 ) -> None:
     """Refresh every running SLA clock, raise at-risk and breach alerts (once each), deliver them.
 
@@ -44,15 +46,15 @@ def recompute(
     from ventanilla.sla.service import recompute_open_cases
 
     with session_scope() as session:
-        result = recompute_open_cases(session, utcnow())
+        result = recompute_open_cases(session, utcnow(), full=every)
     report = deliver_pending_alerts() if deliver else DeliveryReport()
-    data = {"cases": result.cases, "changed": result.changed, "alerts": len(result.alerts),
+    data = {"clocks_read": result.cases, "changed": result.changed, "alerts": len(result.alerts),
             "escalated": len(result.escalated_cases), "seconds": round(result.seconds, 3),
             "emails": report.emails, "webhooks": report.webhooks, "failures": report.failures}
     if as_json:
         print(json.dumps(data))
     else:
-        console.print(f"{data['cases']} running clocks in {data['seconds']} s: {data['changed']} changed, "
+        console.print(f"{data['clocks_read']} clocks read in {data['seconds']} s: {data['changed']} changed, "
                       f"{data['alerts']} new alerts ({data['escalated']} escalated); "
                       f"{data['emails']} e-mails, {data['webhooks']} webhooks sent")
 

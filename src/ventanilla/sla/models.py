@@ -45,7 +45,10 @@ class CaseSla(Base):
     """
 
     __tablename__ = "case_sla"
-    __table_args__ = (Index("ix_case_sla_running", "workspace_id", "stopped_at"),)
+    __table_args__ = (
+        Index("ix_case_sla_running", "workspace_id", "stopped_at"),
+        Index("ix_case_sla_next_check", "next_check"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
@@ -82,6 +85,10 @@ class CaseSla(Base):
     next_response_breached_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     resolution_at_risk_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     resolution_breached_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    # Epoch seconds (UTC) from which a state may change (a threshold or a due time is reached);
+    # the bulk pass reads only clocks past it. NULL: recompute at the next pass (every event sets it).
+    next_check: Mapped[float | None] = mapped_column(Float, default=None)
 
     # The flag a breach raises: who it was escalated to (user ids) and when.
     escalated_to: Mapped[list[int] | None] = mapped_column(JSONType, default=None)

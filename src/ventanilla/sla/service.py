@@ -60,6 +60,14 @@ def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalen
     settings["calendar"] = calendar.to_dict()
     workspace.settings = settings  # a new dict, so the JSON column is seen as changed
     session.flush()
+    # Running clocks move with the calendar: forget their due times and recompute them now.
+    c = CaseSla
+    session.execute(update(c).where(c.workspace_id == workspace_id, c.stopped_at.is_(None)).values(
+        next_check=None,
+        first_response_due=sql_case((c.first_responded_at.is_(None), None), else_=c.first_response_due),
+        next_response_due=sql_case((c.next_response_done_at.is_(None), None), else_=c.next_response_due),
+        resolution_due=None))
+    recompute_open_cases(session, utcnow(), workspace_id=workspace_id, full=True)
     record(session, actor, "sla.calendar_set", target_type="workspace", target_id=workspace_id,
            workspace_id=workspace_id, before={"calendar": before}, after={"calendar": settings["calendar"]})
 
@@ -247,26 +255,33 @@ def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | N
         if not policies:
             continue
         calendar = workspace_calendar(session, workspace_id)
+        started: list[dict[str, Any]] = []
         for case in group:
             policy = match_policy(policies, priority=case.priority, channel_id=case.channel_id)
             if policy is None:
                 continue
-            row: dict[str, Any] = {
+            started.append({
                 "case_id": case.id, "workspace_id": workspace_id, "policy_id": policy.id,
                 "started_at": case.opened_at, "updated_at": now,
                 "first_response_seconds": _seconds(policy.first_response_minutes),
                 "next_response_seconds": _seconds(policy.next_response_minutes),
                 "resolution_seconds": _seconds(policy.resolution_minutes),
                 "first_response_paused": 0.0, "next_response_paused": 0.0, "resolution_paused": 0.0,
-            }
-            for target in ("first_response", "resolution"):
-                seconds = row[f"{target}_seconds"]
-                if seconds is None:
-                    row[f"{target}_due"], row[f"{target}_state"] = None, None
-                    continue
-                reading = read_clock(calendar, case.opened_at, seconds, 0.0, None, max(now, case.opened_at))
-                row[f"{target}_due"], row[f"{target}_state"] = reading.due, reading.state.value
-            rows.append(row)
+                "first_response_due": None, "first_response_state": None,
+                "resolution_due": None, "resolution_state": None,
+            })
+        # Due times and first states for the whole batch at once (a case may open late, from old posts).
+        for target in ("first_response", "resolution"):
+            todo = [row for row in started if row[f"{target}_seconds"] is not None]
+            if not todo:
+                continue
+            due, _elapsed, codes = recompute_many(
+                calendar, [row["started_at"].timestamp() for row in todo], [row[f"{target}_seconds"] for row in todo],
+                np.zeros(len(todo)), max(now, max(row["started_at"] for row in todo)))
+            for row, moment, code in zip(todo, due, codes, strict=True):
+                row[f"{target}_due"] = _moment(float(moment))
+                row[f"{target}_state"] = SlaState.from_code(int(code)).value
+        rows += started
     if rows:
         for start in range(0, len(rows), _CHUNK):
             session.execute(_insert_ignore(session, CaseSla, ["case_id"]).values(rows[start:start + _CHUNK]))
@@ -306,6 +321,7 @@ def _refresh(calendar: BusinessCalendar, clock: CaseSla, now: datetime) -> None:
                              getattr(clock, f"{target}_paused"), clock.paused_since, max(now, start))
         setattr(clock, f"{target}_due", reading.due)
         setattr(clock, f"{target}_state", reading.state.value)
+    clock.next_check = None
     clock.updated_at = now
 
 
@@ -391,6 +407,7 @@ def on_replied(session: Session, *, case_id: int, at: datetime) -> None:
           and clock.next_response_seconds is not None):
         _finish(calendar, clock, "next_response", clock.next_response_started_at, at)
         clock.next_response_done_at = at
+    clock.next_check = None
     clock.updated_at = at
     session.flush()
 
@@ -431,6 +448,8 @@ class RecomputeResult:
 
 
 _STATE_NAMES = np.array([state.value for state in SlaState], dtype=object)
+# `next_check` of a clock that only an event can change (paused, breached, met): far in the future.
+_NEVER = 1e12
 # Bits of the `flags` column read by `recompute_open_cases` (packed, so 100,000 rows stay cheap to fetch).
 _LIVE = {"first_response": 1, "next_response": 2, "resolution": 0}
 _DUE_NULL = {"first_response": 4, "next_response": 8, "resolution": 16}
@@ -459,14 +478,15 @@ def _settled(target: str) -> Any:
 
 
 def recompute_open_cases(session: Session, now: datetime | None = None, *,
-                         workspace_id: int | None = None,
+                         workspace_id: int | None = None, full: bool = False,
                          at_risk_ratio: float = DEFAULT_AT_RISK_RATIO) -> RecomputeResult:
-    """Refresh every running clock at once: states, due times, and alerts (each exactly once).
+    """Refresh the running clocks at once: states, due times, and alerts (each exactly once).
 
-    Start times are read as epoch seconds by the database (`epoch`), the clocks are computed
-    with numpy (`recompute_many`), and only the targets whose state or due time changed are
-    written. Clocks that can no longer change (met, or breached and already alerted) are not
-    read at all.
+    Start times are read as epoch seconds by the database (`epoch`) and the clocks computed
+    with numpy (`recompute_many`). A pass reads the clocks whose `next_check` has come (a
+    threshold or due time reached, or an event since the last pass); `full=True` reads every
+    running clock. Clocks that can no longer change (met, or breached and alerted) are never
+    read.
 
     Safe to run twice or concurrently: on PostgreSQL passes take turns on an advisory lock (and
     SQLite's writers queue on BEGIN IMMEDIATE); the UNIQUE (case, target, kind) on alerts is
@@ -474,6 +494,7 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
     """
     began = time.perf_counter()
     now = now or utcnow()
+    now_epoch = now.timestamp()
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     if postgres:
@@ -487,8 +508,10 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
         c.id, c.workspace_id, epoch(c.started_at), epoch(c.paused_since), epoch(c.next_response_started_at),
         c.first_response_seconds, c.first_response_paused, c.first_response_state,
         c.next_response_seconds, c.next_response_paused, c.next_response_state,
-        c.resolution_seconds, c.resolution_paused, c.resolution_state, flags,
+        c.resolution_seconds, c.resolution_paused, c.resolution_state, flags, c.next_check,
     ).where(c.stopped_at.is_(None), not_(and_(*(_settled(t) for t in TARGETS))))
+    if not full:
+        query = query.where(or_(c.next_check.is_(None), c.next_check <= now_epoch))
     if workspace_id is not None:
         query = query.where(c.workspace_id == workspace_id)
     rows = connection.execute(query).fetchall()
@@ -506,6 +529,9 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
                "resolution": (11, started)}
     calendars = {int(ws): workspace_calendar(session, int(ws)) for ws in np.unique(workspaces)}
     candidates: list[tuple[int, str, str, float]] = []  # (row index, target, kind, due)
+    next_check = np.full(len(rows), _NEVER)
+    writes: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
+    any_change = np.zeros(len(rows), dtype=np.bool_)
     for target in TARGETS:
         first_col, start = columns[target]
         seconds = np.array(cols[first_col], dtype=np.float64)
@@ -516,6 +542,7 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
             live &= (bits & _LIVE[target]) > 0
         state = stored.copy()
         due = np.full(len(rows), np.nan)
+        wake = np.full(len(rows), _NEVER)
         for ws, calendar in calendars.items():
             mask = live & (workspaces == ws)
             if not mask.any():
@@ -523,16 +550,30 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
             due_calc, _elapsed, codes = recompute_many(
                 calendar, start[mask], seconds[mask], paused[mask], now,
                 paused_since=paused_since[mask], at_risk_ratio=at_risk_ratio)
+            # When the at-risk threshold is reached: the due time of `ratio x target`.
+            risk_at, _, _ = recompute_many(calendar, start[mask], seconds[mask] * at_risk_ratio, paused[mask], now,
+                                           paused_since=paused_since[mask], at_risk_ratio=at_risk_ratio)
             state[mask] = _STATE_NAMES[codes]
             due[mask] = due_calc
+            wake[mask] = np.select([codes == SlaState.ON_TRACK.code, codes == SlaState.AT_RISK.code],
+                                   [risk_at, due_calc], _NEVER)
+        next_check = np.fmin(next_check, np.where(live, wake, _NEVER))
         due_null = (bits & _DUE_NULL[target]) > 0
         changed = live & ((state != stored) | (due_null != np.isnan(due)))
-        if changed.any():
-            _write_target(connection, target, ids[changed], state[changed], due[changed], now, postgres=postgres)
-            result.changed += int(changed.sum())
+        any_change |= changed
+        kept = state.copy()
+        kept[~changed] = None
+        writes[target] = (kept, due)
+        result.changed += int(changed.sum())
         for kind in ("at_risk", "breached"):
             hit = np.flatnonzero(live & (state == kind) & ((bits & _UNALERTED[(target, kind)]) > 0))
             candidates += [(int(i), target, kind, float(due[i])) for i in hit]
+    next_check = np.nan_to_num(next_check, nan=_NEVER)
+    stored_check = np.array(cols[15], dtype=np.float64)
+    dirty = any_change | ~(np.abs(next_check - stored_check) < 0.0005)
+    if dirty.any():
+        _write_clocks(connection, ids[dirty], {t: (s[dirty], d[dirty]) for t, (s, d) in writes.items()},
+                      next_check[dirty], now, postgres=postgres)
     if candidates:
         sla_ids = sorted({int(ids[i]) for i, _, _, _ in candidates})
         case_of: dict[int, int] = {}
@@ -552,22 +593,39 @@ def _sqlite_datetimes(epochs: np.ndarray[Any, Any]) -> list[str | None]:
     return [None if missing else str(value) for value, missing in zip(texts, np.isnan(epochs), strict=True)]
 
 
-def _write_target(connection: Any, target: str, ids: np.ndarray[Any, Any], states: np.ndarray[Any, Any],
-                  dues: np.ndarray[Any, Any], now: datetime, *, postgres: bool) -> None:
-    """Store one target's new state and due time on many clocks (NaN due: NULL)."""
+def _write_clocks(connection: Any, ids: np.ndarray[Any, Any],
+                  writes: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
+                  next_check: np.ndarray[Any, Any], now: datetime, *, postgres: bool) -> None:
+    """Store each read clock's next check and, where they changed, its targets' states and due times.
+
+    A None state means "unchanged, keep what is stored"; a NaN due time is stored as NULL.
+    """
     if postgres:
         # One statement over arrays: far faster than 100,000 single-row UPDATEs.
+        sets = ", ".join(
+            f"{t}_state = COALESCE(u.{t}_s, c.{t}_state), "
+            f"{t}_due = CASE WHEN u.{t}_s IS NULL THEN c.{t}_due WHEN u.{t}_d = 'NaN' THEN NULL "
+            f"ELSE to_timestamp(u.{t}_d) END" for t in TARGETS)
+        arrays = ", ".join(f"CAST(:{t}_s AS varchar[]), CAST(:{t}_d AS float8[])" for t in TARGETS)
+        names = ", ".join(f"{t}_s, {t}_d" for t in TARGETS)
+        params: dict[str, Any] = {"ids": ids.tolist(), "next": next_check.tolist(), "now": now}
+        for t in TARGETS:
+            params[f"{t}_s"], params[f"{t}_d"] = writes[t][0].tolist(), writes[t][1].tolist()
         connection.execute(text(
-            f"UPDATE case_sla AS c SET {target}_state = u.state, "
-            f"{target}_due = CASE WHEN u.due = 'NaN' THEN NULL ELSE to_timestamp(u.due) END, updated_at = :now "
-            "FROM unnest(CAST(:ids AS integer[]), CAST(:states AS varchar[]), CAST(:dues AS float8[])) "
-            "AS u(id, state, due) WHERE c.id = u.id"
-        ), {"ids": ids.tolist(), "states": states.tolist(), "dues": dues.tolist(), "now": now})
+            f"UPDATE case_sla AS c SET {sets}, next_check = u.next, updated_at = :now "
+            f"FROM unnest(CAST(:ids AS integer[]), {arrays}, CAST(:next AS float8[])) "
+            f"AS u(id, {names}, next) WHERE c.id = u.id"), params)
         return
+    sets = ", ".join(f"{t}_state = coalesce(?{2 * n + 1}, {t}_state), "
+                     f"{t}_due = CASE WHEN ?{2 * n + 1} IS NULL THEN {t}_due ELSE ?{2 * n + 2} END"
+                     for n, t in enumerate(TARGETS))
     stamp = _sqlite_datetimes(np.array([now.timestamp()]))[0]
+    columns: list[list[Any]] = []
+    for t in TARGETS:
+        columns += [writes[t][0].tolist(), _sqlite_datetimes(writes[t][1])]
     connection.exec_driver_sql(
-        f"UPDATE case_sla SET {target}_state = ?, {target}_due = ?, updated_at = ? WHERE id = ?",
-        list(zip(states.tolist(), _sqlite_datetimes(dues), [stamp] * len(ids), ids.tolist(), strict=True)))
+        f"UPDATE case_sla SET {sets}, next_check = ?7, updated_at = ?8 WHERE id = ?9",
+        list(zip(*columns, next_check.tolist(), [stamp] * len(ids), ids.tolist(), strict=True)))
 
 
 def escalation_leads(session: Session, case_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -640,9 +698,14 @@ def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, s
                                         "escalated_to": leads.get(case_id) if kind == "breached" else None}))
     for start in range(0, len(recipients), _CHUNK):
         session.execute(insert(SlaAlertRecipient), recipients[start:start + _CHUNK])
+    by_people: dict[tuple[int, ...], list[int]] = {}
     for case_id, people in escalated.items():
-        session.execute(update(CaseSla).where(CaseSla.case_id == case_id, CaseSla.escalated_at.is_(None))
-                        .values(escalated_to=people, escalated_at=now))
+        by_people.setdefault(tuple(people), []).append(case_id)
+    for people_key, cases in by_people.items():
+        for start in range(0, len(cases), _CHUNK):
+            session.execute(update(CaseSla).where(CaseSla.case_id.in_(cases[start:start + _CHUNK]),
+                                                  CaseSla.escalated_at.is_(None))
+                            .values(escalated_to=list(people_key), escalated_at=now))
     record_many(session, SYSTEM, drafts)
     result.alerts = sorted(row.id for row in created)
     result.escalated_cases = sorted(escalated)

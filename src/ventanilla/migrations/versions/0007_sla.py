@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("next_response_breached_alerted_at", ventanilla.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolution_at_risk_alerted_at", ventanilla.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolution_breached_alerted_at", ventanilla.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_check", sa.Float(), nullable=True),
         sa.Column(
             "escalated_to", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
@@ -101,6 +102,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", name=op.f("uq_case_sla_case_id")),
     )
     op.create_index("ix_case_sla_running", "case_sla", ["workspace_id", "stopped_at"], unique=False)
+    op.create_index("ix_case_sla_next_check", "case_sla", ["next_check"], unique=False)
     op.create_table(
         "sla_alert",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -144,6 +146,7 @@ def downgrade() -> None:
     op.drop_table("sla_alert_recipient")
     op.drop_index("ix_sla_alert_workspace_created", table_name="sla_alert")
     op.drop_table("sla_alert")
+    op.drop_index("ix_case_sla_next_check", table_name="case_sla")
     op.drop_index("ix_case_sla_running", table_name="case_sla")
     op.drop_table("case_sla")
     op.drop_index("ix_sla_policy_order", table_name="sla_policy")

@@ -23,12 +23,10 @@ router = APIRouter()
 LeadPrincipal = Annotated[Principal, Depends(require_page("lead"))]
 ReadPrincipal = Annotated[Principal, Depends(require_page("read_inbox"))]
 
-# The snippet is made to be framed by the brand's own site, so it alone may be framed anywhere.
-# (The app sets X-Frame-Options only when a response has none; "ALLOWALL" is not a restriction
-# browsers know, and CSP frame-ancestors, which takes precedence, allows every origin.)
+# The snippet is made to be framed by the brand's own site, so it alone may be framed anywhere
+# (the app's middleware leaves out X-Frame-Options for it).
 FRAMEABLE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'",
-    "X-Frame-Options": "ALLOWALL",
     "Cache-Control": "public, max-age=300",
 }
 DAY_LABELS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",

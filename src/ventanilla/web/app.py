@@ -50,9 +50,13 @@ def create_app() -> FastAPI:
             explicit=request.query_params.get("lang") or session.get("lang"), user=None,
             accept=request.headers.get("accept-language"), default=settings.default_language))
         response = await call_next(request)
+        path = request.url.path
+        embeddable = path.startswith("/promise/") and path.endswith("/snippet.html")
         for name, value in SECURITY_HEADERS.items():
-            if name == "Content-Security-Policy" and request.url.path.startswith("/api/docs"):
+            if name == "Content-Security-Policy" and path.startswith("/api/docs"):
                 continue  # the OpenAPI page needs its own inline script
+            if embeddable and name in ("X-Frame-Options", "Content-Security-Policy"):
+                continue  # the promise snippet is meant to be framed by the brand's own pages
             response.headers.setdefault(name, value)
         return response
 

@@ -119,6 +119,23 @@ def serve(
 
 
 @app.command()
+def clock() -> None:
+    """Run the periodic jobs (SLA alerts, outbox retries, channel polling, crisis and follow-ups).
+
+    Run one per installation when background work goes to Celery workers; without a broker,
+    `ventanilla serve` already runs them in a background thread.
+    """
+    from ventanilla.workers.clock import JOBS, run_forever
+
+    for job in JOBS:
+        console.print(f"{job.task:<16} every {job.every_seconds:.0f} s")
+    try:
+        run_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="Parallel tasks in this worker.")] = 1,
 ) -> None:

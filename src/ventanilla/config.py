@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("var/reports")
     model_dir: Path = Path("var/models")
     triage_on_ingest: bool = True
+    # Run the periodic jobs inside `ventanilla serve` when no broker is set.
+    run_clock: bool = True
     # Outgoing e-mail (SLA alerts). No host: alerts stay in the app and the webhook only.
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -17,7 +17,7 @@ from ventanilla.db import session_scope
 from ventanilla.workers.queue import CeleryQueue, InlineQueue, get_queue, reset_queue
 
 
-def cases(engine) -> int:  # noqa: ANN001
+def cases(engine) -> int:
     with session_scope(engine) as s:
         return s.scalar(select(func.count()).select_from(Case)) or 0
 

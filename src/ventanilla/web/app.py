@@ -84,6 +84,14 @@ def create_app() -> FastAPI:
                    followups_views, improvements_views, privacy_views):
         app.include_router(router)
 
+    if not settings.broker_url and settings.run_clock:
+        # The one-process install: periodic jobs tick beside the web app (see workers/clock.py).
+        @app.on_event("startup")
+        def _start_clock() -> None:
+            from ventanilla.workers.clock import start_in_background
+
+            app.state.clock_stop = start_in_background()
+
     @app.get("/health", include_in_schema=False)
     def health() -> PlainTextResponse:
         return PlainTextResponse("ok")

@@ -19,8 +19,7 @@ REFERENCES = [
     pytest.param("reason", 0.531, id="reason-en"),
     pytest.param("complaint", 0.806, id="complaint-en", marks=pytest.mark.xfail(
         strict=False, reason="5-fold CV 0.804 is just below the 0.806 reference (open)")),
-    pytest.param("offensive", 0.912, id="offensive-en", marks=pytest.mark.xfail(
-        strict=False, reason="5-fold CV 0.909 is just below the 0.912 reference (open)")),
+    pytest.param("offensive", 0.912, id="offensive-en"),
 ]
 
 

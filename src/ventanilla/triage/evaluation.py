@@ -118,7 +118,10 @@ def evaluate(csv_path: Path, triager: Triager | None = None) -> dict[str, object
             gold = [_yes_no(g) for g in gold]
         values = predicted[task]
         pred = [str(values[i]) for i in keep]
-        labels = sorted(set(gold) | ({"yes", "no"} if task in ("complaint", "offensive") else set()))
+        # predicted classes join the label list (confusion shows them); macro-F1 averages
+        # only classes with gold support
+        labels = sorted(set(gold) | set(pred)
+                        | ({"yes", "no"} if task in ("complaint", "offensive") else set()))
         tasks[task] = score_task(gold, pred, labels)
     return {
         "tasks": tasks,

@@ -111,7 +111,10 @@ def _normal_form(token: str, kind: str) -> str:
         return "".join(sorted(set(token.replace("¡", "!").replace("¿", "?"))))[:2] + (
             "+" if len(token) > 1 else ""
         )
-    return _ELONGATED_RE.sub(r"\1\1", token.lower())
+    low = token.lower()
+    if _ELONGATED_RE.search(low) is None:
+        return low
+    return _ELONGATED_RE.sub(r"\1\1", low)
 
 
 _SUB_INFO: dict[str, tuple[str, str]] = {}

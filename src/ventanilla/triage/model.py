@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ventanilla.triage import features as F
+from ventanilla.triage.abuse import LEXICON_CONFIDENCE, is_insult
 from ventanilla.triage.intent import (
     INTENT_NAMES,
     PROMO_WORDS,
@@ -34,6 +35,7 @@ from ventanilla.triage.intent import (
     decide_intent,
 )
 from ventanilla.triage.result import Label, TriageResult
+from ventanilla.triage.taxonomy import reason_code
 from ventanilla.triage.urgency import find_urgency
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -44,7 +46,7 @@ ALL_LABELS: tuple[str, ...] = (
 )
 
 # per-type flag bits
-_WORD, _NONLATIN, _REQUEST, _QWORD, _PROMO, _QMARK, _URL = (1, 2, 4, 8, 16, 32, 64)
+_WORD, _NONLATIN, _REQUEST, _QWORD, _PROMO, _QMARK, _URL, _INSULT = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ def _subtoken_flags(token: str) -> int:
             flags |= _QWORD
         if low in PROMO_WORDS:
             flags |= _PROMO
+        if is_insult(low):
+            flags |= _INSULT
     elif kind == "url":
         flags |= _URL
     elif "?" in token or "¿" in token:
@@ -169,7 +173,7 @@ class Triager:
     def _weighted_rows(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Raw hashed rows -> compact columns with IDF applied (unknown features dropped)."""
         cols = self._remap[rows.indices]
-        data = rows.data * self.idf[cols]
+        data = (rows.data * self.idf[cols]).astype(np.float32)
         out = sp.csr_matrix(
             (data, cols, rows.indptr.copy()), shape=(rows.shape[0], self.theta.shape[0])
         )
@@ -200,7 +204,9 @@ class Triager:
                 self._scores[pos] = table["scores"][src]
                 self._sq[pos] = table["sq"][src]
                 self._keys[pos] = table["keys"][src]
-                self._flags[pos] = table["flags"][src]
+                # flags are recomputed (cheap, memoised) so rule lexicons can change
+                self._flags[pos] = [_type_flags(F.split_chunk(new[i]))
+                                    for i in np.flatnonzero(known).tolist()]
             missing = np.flatnonzero(~known)
         else:
             missing = np.arange(len(new))
@@ -246,14 +252,14 @@ class Triager:
         bdoc, bcol = F.bigram_features(keys_t[ids], doc)
         if len(bcol):
             bc = self._remap[bcol]
-            bval = F.BIGRAM_WEIGHT * self.idf[bc].astype(np.float64)
+            bval = np.float32(F.BIGRAM_WEIGHT) * self.idf[bc]
             known = bc > 0
             big = sp.csr_matrix(
                 (bval[known], bc[known], np.searchsorted(bdoc[known], np.arange(n + 1))),
                 shape=(n, self.theta.shape[0]),
             )
             scores += big @ self.theta
-            sq += np.bincount(bdoc, weights=bval**2, minlength=n)
+            sq += np.bincount(bdoc, weights=bval.astype(np.float64) ** 2, minlength=n)
         norm = np.sqrt(sq)
         norm[norm == 0] = 1.0
         scores = scores / norm[:, None] + self.bias[None, :k]
@@ -271,9 +277,19 @@ class Triager:
             z = s - s.max(axis=1, keepdims=True)
             e = np.exp(z)
             p = e / e.sum(axis=1, keepdims=True)
-        reliability = np.sqrt(np.minimum(1.0, batch.n_words / 3.0))[:, None]
+        # never exactly 0, so the arg-max (the head's best guess) survives the shrinking
+        reliability = np.sqrt(np.clip(batch.n_words / 3.0, 1e-4, 1.0))[:, None]
         uniform = 1.0 / p.shape[1]
         return uniform + (p - uniform) * reliability
+
+    def _offensive_proba(self, batch: _Batch) -> np.ndarray:
+        """Offensive head probabilities, raised to LEXICON_CONFIDENCE for lexicon insults."""
+        p = self._proba(batch, "offensive")
+        hit = self._flag_counts(batch, _INSULT) > 0
+        yes = self.heads["offensive"].classes.index("yes")
+        p[hit, yes] = np.maximum(p[hit, yes], LEXICON_CONFIDENCE)
+        p[hit, 1 - yes] = 1.0 - p[hit, yes]
+        return p
 
     def _flag_counts(self, batch: _Batch, bit: int) -> np.ndarray:
         """Per-document count of tokens whose type has flag ``bit``."""
@@ -292,9 +308,17 @@ class Triager:
         mostly_foreign = (batch.n_words > 0) & (nonlatin * 2 > batch.n_words)
         idx[mostly_foreign] = other
         conf[mostly_foreign] = 0.9
+        # Without words (mentions, emoji, URLs only) keep the head's best guess — mentions
+        # and emoji still carry a prior — but with near-uniform confidence.
         no_words = batch.n_words == 0
-        idx[no_words] = other
-        conf[no_words] = 1.0 / len(h.classes)
+        conf[no_words] = np.minimum(conf[no_words], 1.0 / len(h.classes) + 0.01)
+        # Batch prior: texts that cannot be told (no words, or a weak 'other' on one or two
+        # words) take the language most texts of the batch were confidently given.
+        unsure = no_words | ((idx == other) & (conf < 0.6) & (batch.n_words <= 2))
+        sure = ~unsure & (conf >= 0.8)
+        if unsure.any() and sure.sum() >= 20:
+            counts = np.bincount(idx[sure], minlength=len(h.classes))
+            idx[unsure] = int(counts.argmax())
         return idx, conf
 
     def _sentiment(self, batch: _Batch, is_es: np.ndarray) -> np.ndarray:
@@ -314,7 +338,7 @@ class Triager:
         sent_classes = list(self.heads["sentiment_en"].classes)
         out["sentiment"] = (sent.argmax(axis=1), sent.max(axis=1), sent_classes)
         for name in ("complaint", "offensive", "reason"):
-            p = self._proba(batch, name)
+            p = self._offensive_proba(batch) if name == "offensive" else self._proba(batch, name)
             out[name] = (p.argmax(axis=1), p.max(axis=1), list(self._classes(name)))
         comp_p = self._proba(batch, "complaint")[:, 1]
         neg = sent[:, sent_classes.index("negative")]
@@ -359,7 +383,8 @@ class Triager:
         if set(labels) <= {"complaint", "offensive", "reason"}:
             for name in labels:
                 classes = np.array(self._classes(name), dtype=object)
-                out[name] = classes[self._proba(batch, name).argmax(axis=1)]
+                p = self._offensive_proba(batch) if name == "offensive" else self._proba(batch, name)
+                out[name] = classes[p.argmax(axis=1)]
             return out
         everything = self._all(batch)
         for name in labels:
@@ -434,10 +459,12 @@ class Triager:
         rank = np.arange(len(order)) - np.searchsorted(d, d)
         keep = (rank < EVIDENCE_WORDS) & (contrib[order] > 0.01 * batch.norm[d])
         table = np.full((n, EVIDENCE_WORDS), -1, dtype=np.int64)
+        # note: a word that occurs twice can fill two slots; duplicates are dropped below
         table[d[keep], rank[keep]] = order[keep]
         tokens = batch.tokens
         display = F.chunk_display
-        return [tuple(display(tokens[j]) for j in row if j >= 0) for row in table.tolist()]
+        return [tuple(dict.fromkeys(display(tokens[j]) for j in row if j >= 0))
+                for row in table.tolist()]
 
     # ---------------------------------------------------------- online update
     def update(self, label: str, texts: Iterable[str], values: Iterable[str],
@@ -449,6 +476,8 @@ class Triager:
         """
         texts = list(texts)
         values = [str(v) for v in values]
+        if label == "reason":
+            values = [reason_code(v) for v in values]
         if len(texts) != len(values):
             raise ValueError("texts and values differ in length")
         if not texts:
@@ -464,6 +493,9 @@ class Triager:
         if label not in self.heads:
             raise ValueError(f"unknown head {label!r}")
         h = self.heads[label]
+        unknown = {v for v in values if v not in h.classes}
+        if h.kind == "softmax" and unknown:
+            raise ValueError(f"unknown {label} values: {sorted(unknown)}")
         x = self.features(texts)
         if h.kind == "sigmoid":
             y = np.array([[1.0 if v == "yes" else 0.0] for v in values])

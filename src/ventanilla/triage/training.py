@@ -118,14 +118,14 @@ def build_heads(data_dir: Path, corrections: Iterable[tuple[str, str, str]] = ()
     sent_es.add([r["text"] for r in air_es], [r["sentiment"] for r in air_es], primary=True,
                 group="airline-es")
 
-    reason = HeadData("reason", REASON_CODES, "softmax", 3.0, tol=1e-3)
+    reason = HeadData("reason", REASON_CODES, "softmax", 3.0)
     neg = [r for r in air_en if r["reason"]]
     reason.add([r["text"] for r in neg], [reason_code(r["reason"]) for r in neg], primary=True,
                group="airline-en")
     reason.add([r["text"] for r in reasons_es], [r["reason"] for r in reasons_es], weight=1.0,
                group="reasons-es")
 
-    off = HeadData("offensive", ("no", "yes"), "sigmoid", 4.0, tol=1e-3)
+    off = HeadData("offensive", ("no", "yes"), "sigmoid", 12.0)
     off.add([r["text"] for r in off_en], [r["offensive"] for r in off_en], primary=True,
             group="offensive-en")
     brand_no = _sample([r for r in air_en], 2500) + comp_en

@@ -84,3 +84,10 @@ def test_an_agent_corrects_a_label_it_is_kept_audited_exported_and_adapts_the_mo
     result = CliRunner().invoke(app, ["export", "corrections", "--workspace", desk.slug, "-o", str(out)])
     assert result.exit_code == 0
     assert out.read_text().splitlines()[1] == "El bocadillo del avión estaba frío,reason,quality"
+
+
+def test_evidence_is_highlighted_as_whole_words_and_escaped() -> None:
+    from ventanilla.web.templating import highlight
+
+    out = str(highlight("Fuentes de la compañía <b>en</b> el avión", ["en", "la", "compañía"]))
+    assert out == ("Fuentes de <mark>la</mark> <mark>compañía</mark> &lt;b&gt;<mark>en</mark>&lt;/b&gt; el avión")

@@ -35,7 +35,8 @@ def highlight(value: str, words: list[str] | None) -> Markup:
     terms = sorted({w for w in (words or []) if w and len(w) > 1 and not w.startswith("<")}, key=len, reverse=True)
     if not terms:
         return Markup(escape(value))
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    # Whole words only: evidence "en" must not light up inside "fuentes".
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
     out, last = [], 0
     for match in pattern.finditer(value):
         out.append(escape(value[last:match.start()]))

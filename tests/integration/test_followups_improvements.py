@@ -159,6 +159,8 @@ def test_hiding_spam_needs_a_reason_and_a_leads_approval(client: TestClient, eng
     assert {"post.hide_requested", "post.hide_approved"} <= set(actions(engine, case_id))
     page = plain(lead.get(f"/cases/{case_id}").text)
     assert "GANA 5000€" in page and 'data-hide-state="approved"' in page
+    # Folded away in the thread, with the approved reason, and still there to read.
+    assert 'class="hidden-spam"' in page and "Enlace de estafa" in page
 
 
 def test_no_code_path_deletes_a_post(client: TestClient) -> None:

@@ -182,6 +182,15 @@ def hidden_post_ids(session: Session, *, workspace_id: int) -> set[int]:
         PostVisibility.workspace_id == workspace_id, PostVisibility.hidden.is_(True))))
 
 
+def hidden_reasons(session: Session, *, post_ids: list[int]) -> dict[int, str]:
+    """For the given posts, the ones folded away as spam, with the reason a lead approved."""
+    if not post_ids:
+        return {}
+    rows = session.execute(select(PostVisibility.post_id, PostVisibility.reason).where(
+        PostVisibility.post_id.in_(post_ids), PostVisibility.hidden.is_(True))).all()
+    return {int(r[0]): str(r[1] or "") for r in rows}
+
+
 def pending_hide_requests(session: Session, *, workspace_id: int) -> list[PostVisibility]:
     """Hide requests waiting for a lead, oldest first."""
     return list(session.scalars(select(PostVisibility).where(

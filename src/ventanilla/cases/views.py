@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ventanilla.accounts.models import Workspace
 from ventanilla.accounts.service import Principal, members
 from ventanilla.cases import service, workflow
+from ventanilla.cases.guardrails import hidden_reasons
 from ventanilla.cases.models import Case, CaseStatus
 from ventanilla.cases.workflow_models import Resolution
 from ventanilla.ingest.channels import list_channels
@@ -95,6 +96,7 @@ def case_page(request: Request, case_id: int, session: DbReadSession, principal:
                     if m.role in ("admin", "lead", "agent")],
         "transitions": sorted(s.value for s in service.TRANSITIONS[CaseStatus(case.status)]),
         "corrections": correctable_values(),
+        "hidden": hidden_reasons(session, post_ids=[p.id for p in posts]),
         "checklist": workflow.checklist(session, case=case),
         "handoffs": workflow.handoffs(session, case=case),
         "resolution": session.scalar(select(Resolution).where(Resolution.case_id == case.id)),

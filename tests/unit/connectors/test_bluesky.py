@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from tests.connectors_sim.bluesky import BRAND_DID, HANDLE, PASSWORD, BlueskySim, fixture
+from tests.connectors_sim.drain import drain_ids
 from tests.connectors_sim.server import SimServer
 
 from ventanilla.ingest.connectors.base import (
@@ -34,15 +35,7 @@ def connector(sim: BlueskySim, password: str = PASSWORD, **settings: object) -> 
 
 
 def drain(sim: BlueskySim, cursor: str | None) -> tuple[list[str], str | None]:
-    """Fetch until ``more`` is false, with a new connector (a restart) for every page."""
-    seen: list[str] = []
-    for _ in range(50):
-        page = connector(sim).fetch(cursor)
-        seen += [p.external_id for p in page.posts]
-        cursor = page.cursor
-        if not page.more:
-            break
-    return seen, cursor
+    return drain_ids(lambda: connector(sim), cursor)
 
 
 def test_a_recorded_reply_notification_keeps_parent_root_and_author() -> None:

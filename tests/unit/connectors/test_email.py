@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from tests.connectors_sim.drain import drain_ids
 from tests.connectors_sim.mailserver import (
     DOVECOT,
     MAIL_PASSWORD,
@@ -131,14 +132,7 @@ def connector(imap: Dovecot, smtp: SmtpServer | None = None, password: str = MAI
 
 
 def drain(imap: Dovecot, cursor: str | None) -> tuple[list[str], str | None]:
-    seen: list[str] = []
-    for _ in range(20):  # a fresh connector per page: a restart between pages
-        page = connector(imap).fetch(cursor)
-        seen += [p.external_id for p in page.posts]
-        cursor = page.cursor
-        if not page.more:
-            break
-    return seen, cursor
+    return drain_ids(lambda: connector(imap), cursor)
 
 
 def test_first_sync_then_incremental_sync_returns_only_new_mail(imap: Dovecot) -> None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from tests.connectors_sim.drain import drain_ids
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim, fixture
 from tests.connectors_sim.server import SimServer
 
@@ -38,15 +39,7 @@ def connector(sim: MastodonSim, token: str = TOKEN, **settings: object) -> Masto
 
 
 def drain(sim: MastodonSim, cursor: str | None) -> tuple[list[str], str | None]:
-    """Fetch until ``more`` is false, with a new connector (a restart) for every page."""
-    seen: list[str] = []
-    for _ in range(50):
-        page = connector(sim).fetch(cursor)
-        seen += [p.external_id for p in page.posts]
-        cursor = page.cursor
-        if not page.more:
-            break
-    return seen, cursor
+    return drain_ids(lambda: connector(sim), cursor)
 
 
 def test_a_recorded_mention_normalises_to_plain_text_with_its_author_and_counts() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.connectors_sim.drain import drain_ids
 from tests.connectors_sim.reddit import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -41,15 +42,7 @@ def connector(sim: RedditSim, password: str = PASSWORD, **settings: object) -> R
 
 
 def drain(sim: RedditSim, cursor: str | None) -> tuple[list[str], str | None]:
-    """Fetch until ``more`` is false, with a new connector (a restart) for every page."""
-    seen: list[str] = []
-    for _ in range(50):
-        page = connector(sim).fetch(cursor)
-        seen += [p.external_id for p in page.posts]
-        cursor = page.cursor
-        if not page.more:
-            break
-    return seen, cursor
+    return drain_ids(lambda: connector(sim), cursor)
 
 
 def test_recorded_inbox_items_and_submissions_normalise_with_their_threads() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -425,6 +425,25 @@ def messaging_event(
         brand=brand,
         raw=dict(event),
     )
+
+
+StreamRead = Callable[[str, dict[str, Any]], tuple[list[IncomingPost], list[Skipped], bool]]
+
+
+def fetch_in_turn(network: str, cursor: str | None, streams: Sequence[str], read: StreamRead) -> FetchResult:
+    """Read one page of the stream whose turn it is (Facebook and Instagram read several
+    streams in rotation, each with its own mark kept in the cursor)."""
+    state = load_cursor(network, cursor)
+    if not streams:
+        return FetchResult(posts=[], cursor=cursor, more=False)
+    turn = int(state.get("turn", 0)) % len(streams)
+    state["turn"] = turn
+    name = streams[turn]
+    stream: dict[str, Any] = dict(state["streams"].get(name) or {})
+    posts, skipped, finished = read(name, stream)
+    state["streams"][name] = stream
+    more = next_turn(state, finished, len(streams))
+    return FetchResult(posts=posts, cursor=dumps(state), more=more, skipped=skipped)
 
 
 def empty_result(skipped: list[Skipped] | None = None) -> FetchResult:

@@ -83,29 +83,21 @@ class InstagramConnector:
 
     def fetch(self, cursor: str | None) -> FetchResult:
         """Read one Graph page of the stream whose turn it is."""
-        state = graph.load_cursor(NETWORK, cursor)
-        if not self.streams:
-            return FetchResult(posts=[], cursor=cursor, more=False)
-        turn = int(state.get("turn", 0)) % len(self.streams)
-        state["turn"] = turn
-        name = self.streams[turn]
-        stream: dict[str, Any] = dict(state["streams"].get(name) or {})
+        return graph.fetch_in_turn(NETWORK, cursor, self.streams, self._read)
+
+    def _read(self, name: str, stream: dict[str, Any]) -> tuple[list[IncomingPost], list[Skipped], bool]:
         if name == "comments":
-            posts, skipped, finished = self._comments(stream)
-        elif name == "tags":
-            posts, skipped, finished = graph.fetch_post_list(
+            return self._comments(stream)
+        if name == "tags":
+            return graph.fetch_post_list(
                 self.client, f"{self.ig_user_id}/tags",
                 {"fields": MEDIA_FIELDS, "limit": self.page_size}, stream,
                 lambda item: normalise_tagged_media(item, self.brand), network=NETWORK,
             )
-        else:
-            posts, skipped, finished = graph.fetch_conversations(
-                self.client, self.page_id, self._own_ids(), "instagram", stream,
-                page_size=self.page_size, network=NETWORK, brand=self.brand,
-            )
-        state["streams"][name] = stream
-        more = graph.next_turn(state, finished, len(self.streams))
-        return FetchResult(posts=posts, cursor=graph.dumps(state), more=more, skipped=skipped)
+        return graph.fetch_conversations(
+            self.client, self.page_id, self._own_ids(), "instagram", stream,
+            page_size=self.page_size, network=NETWORK, brand=self.brand,
+        )
 
     def _comments(self, stream: dict[str, Any]) -> tuple[list[IncomingPost], list[Skipped], bool]:
         fields = (

@@ -16,6 +16,7 @@ brand whose volume swings wildly needs a bigger jump to alert.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Iterable
@@ -68,6 +69,8 @@ class SeasonalBaseline:
         "_peaks",
         "_recent",
         "_recent_level",
+        "_record_sorted",
+        "_record_window",
         "_spread",
         "settings",
     )
@@ -82,6 +85,9 @@ class SeasonalBaseline:
         self._recent_level = settings.prior_level
         # Monotone deque of (hour, count): the front is the busiest hour of the record window.
         self._peaks: deque[tuple[int, float]] = deque()
+        # The counts of the record window, in time order and sorted (for `busy_hour`).
+        self._record_window: deque[tuple[int, float]] = deque()
+        self._record_sorted: list[float] = []
         self._hours_total = 0
         self._spread = 0.0
 
@@ -89,6 +95,20 @@ class SeasonalBaseline:
     def busiest_hour(self) -> float:
         """The busiest completed hour of the last `record_hours` (0 before any)."""
         return self._peaks[0][1] if self._peaks else 0.0
+
+    @property
+    def busy_hour(self) -> float:
+        """What "one of this brand's busiest hours" means: the k-th busiest completed hour of
+        the last `record_hours`, with k = 1 + `record_rank_per_week` per week of that window.
+
+        With k = 1 it is the busiest hour. A larger k keeps one huge crisis from deafening the
+        detector to everything smaller for the whole window, and scales with the history.
+        """
+        ordered = self._record_sorted
+        if not ordered:
+            return 0.0
+        k = 1 + int(self.settings.record_rank_per_week * len(ordered) / HOURS_PER_WEEK)
+        return ordered[-min(k, len(ordered))]
 
     @property
     def hours_seen(self) -> int:
@@ -111,6 +131,12 @@ class SeasonalBaseline:
         peaks.append((hour_index, count))
         while peaks[0][0] <= hour_index - self.settings.record_hours:
             peaks.popleft()
+        window, ordered = self._record_window, self._record_sorted
+        window.append((hour_index, count))
+        bisect.insort(ordered, count)
+        while window[0][0] <= hour_index - self.settings.record_hours:
+            _old_hour, old = window.popleft()
+            del ordered[bisect.bisect_left(ordered, old)]
         if len(self._errors) >= 6:
             errors = self._errors
             # Interquartile range of the baseline's own errors (robust to a quarter of bursts,

@@ -177,18 +177,19 @@ class BrandDetector:
             level < Level.warning
             and e.hours_seen >= s.record_min_hours
             and record > 0
-            and count > record
+            and (count > record or (count > s.near_record_fraction * record and rate >= count))
             and z_hour >= record_rule.z
             and ratio_hour >= record_rule.ratio
             and count >= s.min_negative
         ):
             # The worst hour in weeks, and clearly above the baseline: warn even if the
             # z-score alone would not (bursty brands have wide spreads).
-            level, source = Level.warning, "record"
+            level, source = Level.warning, ("record" if count > record else "near record")
         still_high = count > e.level + e.spread
         if level is Level.calm and self._cusum >= s.cusum_limit and still_high:
             level, source = Level.watch, "cusum"
-        if level > Level.watch and e.hours_seen >= s.learning_hours and count < s.record_fraction * record:
+        busy = self.baseline.busy_hour
+        if level > Level.watch and e.hours_seen >= s.learning_hours and count < s.record_fraction * busy:
             level = Level.watch
             source = source if source != "none" else "hour"
         if level > Level.watch and e.hours_seen < s.min_history_hours:
@@ -209,6 +210,8 @@ def _why(source: str, count: int, expected: float, z: float, ratio: float, rate:
         sentence += f"; rising fast: {rate:.0f}/h over the last minutes"
     elif source == "record":
         sentence += "; a new record for this brand"
+    elif source == "near record":
+        sentence += f"; close to this brand's busiest hour and still rising ({rate:.0f}/h over the last minutes)"
     elif source == "cusum":
         sentence += f"; sustained rise over several hours (CUSUM {cusum:.1f})"
     return sentence

@@ -11,10 +11,13 @@ Rules (documented in docs/crisis.md):
   most `max_lead_hours` before the peak hour started (an alert on all week is not a warning).
 - The burst's **first alert** is the earliest of: the first warning of a covering episode, and
   any warning-or-crisis alert (open, escalate, update) of the brand sent in the
-  `max_lead_hours` before the peak hour ended. A burst is **hit** when that is before the
-  peak hour ended; `lead_minutes` = peak hour end − first alert (positive = early). When there
-  is none but an alert came within `late_hours` after the peak, the lead is negative (late);
-  otherwise it is null.
+  `max_lead_hours` before the peak hour ended *by an episode whose warning span reaches the
+  burst* (comes within `margin_hours` of the peak hour; an episode that calmed down long
+  before the peak is no warning of it — and it is counted as a false alarm below, so it
+  cannot count twice). Watch-level alerts never count. A burst is **hit** when its first
+  alert is before the peak hour ended; `lead_minutes` = peak hour end − first alert
+  (positive = early). When there is none but an alert came within `late_hours` after the
+  peak, the lead is negative (late); otherwise it is null.
 - A **false alarm** is a warning-or-crisis episode of a brand whose warning span does not come
   within `margin_hours` of any of that brand's bursts. The rate is per brand and per 7 days
   of replayed time.
@@ -134,52 +137,60 @@ def score(
     episodes: Iterable[Episode],
     bursts: Sequence[Burst],
     *,
-    alerts: Iterable[tuple[str | None, float]] = (),
+    alerts: Iterable[tuple[str | None, float, int]] = (),
     start: float,
     end: float,
     rules: ScoringRules | None = None,
 ) -> Score:
     """Score a replay covering [start, end] against the bursts.
 
-    `alerts` are (brand, time) of every warning-or-crisis alert sent (open, escalate, update).
+    `alerts` are (brand, time, episode number) of every warning-or-crisis alert sent (open,
+    escalate, update).
     """
     rules = rules or ScoringRules()
-    sent: dict[str, list[float]] = {}
-    for brand, moment in alerts:
-        if brand is not None:
-            sent.setdefault(brand, []).append(moment)
+    margin = rules.margin_hours * HOUR
+    max_lead = rules.max_lead_hours * HOUR
     warned: dict[str, list[tuple[float, float]]] = {}
     warned_episodes: list[tuple[Episode, tuple[float, float]]] = []
+    span_of: dict[int, tuple[float, float]] = {}
     for episode in episodes:
         span = _warning_span(episode, end)
         if span is None or episode.brand is None:
             continue
         warned.setdefault(episode.brand, []).append(span)
         warned_episodes.append((episode, span))
+        span_of[episode.number] = span
+    # Each alert with the end of its episode's warning span (alerts of an episode that never
+    # reached warning, e.g. from a stale snapshot, end where they were sent).
+    sent: dict[str, list[tuple[float, float]]] = {}
+    for brand, moment, number in alerts:
+        if brand is not None:
+            closed = span_of.get(number, (moment, moment))[1]
+            sent.setdefault(brand, []).append((moment, max(closed, moment)))
 
     outcomes: list[BurstOutcome] = []
     for burst in bursts:
         first: float | None = None
         for first_warning, closed in warned.get(burst.brand, []):
             overlaps = first_warning < burst.end and closed >= burst.start
-            recent = first_warning >= burst.start - rules.max_lead_hours * HOUR
+            recent = first_warning >= burst.start - max_lead
             if overlaps and recent and (first is None or first_warning < first):
                 first = first_warning
-        for moment in sent.get(burst.brand, []):
-            in_lead = burst.end - rules.max_lead_hours * HOUR <= moment < burst.end
-            if in_lead and (first is None or moment < first):
+        for moment, closed in sent.get(burst.brand, []):
+            in_lead = burst.end - max_lead <= moment < burst.end
+            reaches = closed >= burst.start - margin
+            if in_lead and reaches and (first is None or moment < first):
                 first = moment
         if first is None:
             late = [
                 fw
-                for fw in [w for w, _c in warned.get(burst.brand, [])] + sent.get(burst.brand, [])
+                for fw in [w for w, _c in warned.get(burst.brand, [])] + [m for m, _c in sent.get(burst.brand, [])]
                 if burst.end <= fw < burst.end + rules.late_hours * HOUR
             ]
             first = min(late) if late else None
         lead = None if first is None else round((burst.end - first) / 60.0, 1)
         outcomes.append(BurstOutcome(burst=burst, first_alert=first, lead_minutes=lead))
 
-    margin = rules.margin_hours * HOUR
     by_brand: dict[str, list[Burst]] = {}
     for burst in bursts:
         by_brand.setdefault(burst.brand, []).append(burst)

@@ -29,6 +29,7 @@ class CrisisMonitor:
         self._topics: dict[str | None, TopicTracker] = {}
         self._assessed_at: dict[str | None, float] = {}
         self._tick = -1
+        self._started: float | None = None
         self.now = 0.0
 
     def observe(self, post: CrisisPost) -> list[EpisodeEvent]:
@@ -47,6 +48,17 @@ class CrisisMonitor:
         if detector is None:
             detector = self._detectors[brand] = BrandDetector(self.settings)
             self._topics[brand] = TopicTracker()
+            started = self._started
+            if (
+                self.settings.history_from_start
+                and started is not None
+                and post.time - started >= self.settings.learning_hours * 3600.0
+            ):
+                # Silence is history: the monitor has watched this brand since it started,
+                # and it had no posts until now (a brand that appears with a burst is a burst).
+                detector.advance(started)
+        if self._started is None:
+            self._started = post.time
         flagged = post.negative or (post.complaint and self.settings.complaints_are_negative)
         if not flagged:
             detector.advance(post.time)

@@ -327,7 +327,9 @@ def replay(
 
     episodes = monitor.episodes.all_episodes()
     sent = [
-        (e.episode.brand, e.time) for e in events if e.kind is not EventKind.close and e.episode.level >= Level.warning
+        (e.episode.brand, e.time, e.episode.number)
+        for e in events
+        if e.kind is not EventKind.close and e.episode.level >= Level.warning
     ]
     result = score(
         episodes,

@@ -62,10 +62,19 @@ class DetectorSettings:
     # what a lead wants is the hour that is unusual for *this* brand, not merely significant.
     record_fraction: float = 0.9
     record_hours: int = 672
+    # The gate compares with the k-th busiest hour of that window, k = 1 + this many per week
+    # of history (0: the busiest hour itself).
+    record_rank_per_week: float = 0.25
     # A new record hour (busier than any of the last `record_hours`) that beats this milder
     # rule is a warning too, once the brand has `record_min_hours` of history.
     record_rule: LevelRule = LevelRule(z=3.0, ratio=1.8)
     record_min_hours: int = 48
+    # An hour above this fraction of the busiest hour whose fast rate is still at least its
+    # count is judged by `record_rule` too, so a record hour is warned before it ends
+    # (1.0: only once it has beaten the record).
+    near_record_fraction: float = 0.9
+    # A brand first seen after the monitor started has a history of silence since the start.
+    history_from_start: bool = True
     # CUSUM on completed hours' z-scores: a sustained rise raises a watch.
     cusum_slack: float = 1.5
     cusum_limit: float = 8.0

@@ -52,3 +52,24 @@ def test_spread_grows_with_an_erratic_history() -> None:
         steady.record(hour, 10.0)
         erratic.record(hour, 0.0 if i % 2 else 30.0)
     assert erratic.expect(MONDAY + 48).spread > steady.expect(MONDAY + 48).spread
+
+
+def test_one_huge_hour_does_not_set_the_busy_hour_of_a_long_window() -> None:
+    baseline = SeasonalBaseline(DetectorSettings(record_hours=672, record_rank_per_week=0.25))
+    for hour in range(672):
+        baseline.record(hour, 50.0 if hour == 300 else (7.0 if hour in (100, 500) else 2.0))
+    assert baseline.busiest_hour == 50.0
+    # Four weeks of window: the second busiest hour, so the next crisis is not drowned out.
+    assert baseline.busy_hour == 7.0
+    for hour in range(672, 672 + 400):
+        baseline.record(hour, 1.0)
+    # The old hours left the window (counts are removed from the sorted view as they expire).
+    assert baseline.busiest_hour == 7.0
+    assert baseline.busy_hour == 2.0
+
+
+def test_with_short_history_the_busy_hour_is_the_busiest() -> None:
+    baseline = SeasonalBaseline(DetectorSettings(record_rank_per_week=0.25))
+    for hour, count in enumerate([1.0, 4.0, 9.0, 3.0]):
+        baseline.record(hour, count)
+    assert baseline.busy_hour == baseline.busiest_hour == 9.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ventanilla.crisis.detectors import BrandDetector
+from ventanilla.crisis.detectors import Assessment, BrandDetector
 from ventanilla.crisis.episodes import EventKind
 from ventanilla.crisis.monitor import CrisisMonitor
 from ventanilla.crisis.settings import DetectorSettings, Level
@@ -98,3 +98,52 @@ def test_late_posts_do_not_corrupt_the_sliding_hour() -> None:
     detector.observe_negative(t0 + 30 * 60)  # ninety minutes late: ignored
     detector.observe_negative(t0 + 115 * 60)  # five minutes late: counted
     assert detector.assess(t0 + 120 * 60).negative_last_hour == before + 1
+
+
+def test_a_brand_that_appears_late_has_a_history_of_silence() -> None:
+    # Acme talks from the start; Globex is silent for two days and then appears with a burst.
+    # The monitor has watched Globex all along, so its first hour is already a warning
+    # instead of a learning period.
+    from ventanilla.crisis.signals import CrisisPost
+
+    def burst_warned(settings: DetectorSettings) -> bool:
+        monitor = CrisisMonitor(settings)
+        t0 = START * 3600.0
+        events = []
+        for minute in range(0, 48 * 60, 10):
+            events += monitor.observe(
+                CrisisPost(time=t0 + minute * 60, brand="Acme", negative=minute % 30 == 0, complaint=False)
+            )
+        for second in range(0, 3600, 90):
+            events += monitor.observe(
+                CrisisPost(time=t0 + 48 * 3600 + second, brand="Globex", negative=True, complaint=True)
+            )
+        return any(e.episode.brand == "Globex" and e.episode.level >= Level.warning for e in events)
+
+    assert burst_warned(DetectorSettings())
+    assert not burst_warned(DetectorSettings(history_from_start=False))
+
+
+def test_an_hour_approaching_the_record_and_still_rising_is_warned_before_it_beats_it() -> None:
+    def assess(settings: DetectorSettings) -> Assessment:
+        detector = BrandDetector(settings)
+        t0 = START * 3600.0
+        # Three days of 14 negative posts an hour, one busy hour of 25 on the second day,
+        # and a quiet hour before the run.
+        for hour in range(71):
+            per_hour = 25 if hour == 30 else 14
+            for k in range(per_hour):
+                detector.observe_negative(t0 + hour * 3600 + (k + 0.5) * 3600 / per_hour)
+        # Then 23 posts in the first 30 minutes of the hour: not yet the record of 25, not
+        # twice the usual (so the ordinary warning rule stays silent), but still rising.
+        now = t0
+        for k in range(23):
+            now = t0 + 72 * 3600 + k * 78
+            detector.observe_negative(now)
+        return detector.assess(now)
+
+    early = assess(DetectorSettings())
+    assert early.negative_last_hour == 23
+    assert early.level == Level.warning and early.source == "near record", early
+    assert "close to this brand's busiest hour and still rising" in early.why
+    assert assess(DetectorSettings(near_record_fraction=1.0)).level < Level.warning

@@ -51,6 +51,9 @@ class BlueskySim:
         self.records: dict[str, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.logins = 0  # createSession calls (the PDS allows few a day)
+        self.refreshes = 0
         self._clock = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
         self._seq = 0
         self._lock = threading.Lock()
@@ -126,6 +129,7 @@ class BlueskySim:
         session["accessJwt"] = fake_jwt("com.atproto.access")
         session["refreshJwt"] = fake_jwt("com.atproto.refresh", ttl=86400)
         self.tokens.update({session["accessJwt"]})
+        self.refresh_tokens.add(session["refreshJwt"])
         return session
 
     def _create_session(self, req: SimRequest) -> SimResponse:
@@ -133,9 +137,15 @@ class BlueskySim:
         if body.get("identifier") != HANDLE or body.get("password") != PASSWORD:
             return json_response({"error": "AuthenticationRequired",
                                   "message": "Invalid identifier or password"}, 401)
+        self.logins += 1
         return json_response(self._session())
 
     def _refresh_session(self, req: SimRequest) -> SimResponse:
+        used = req.headers.get("authorization", "").removeprefix("Bearer ")
+        if used not in self.refresh_tokens:
+            return json_response({"error": "ExpiredToken", "message": "Token has been revoked"}, 400)
+        self.refresh_tokens.discard(used)  # refresh JWTs rotate
+        self.refreshes += 1
         return json_response(self._session())
 
     def _get_session(self, req: SimRequest) -> SimResponse:

@@ -35,6 +35,8 @@ class RedditSim:
         self.comments: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.tokens: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.rotate_refresh = False  # answer a new refresh token on each refresh
         self._seq = 0
         self._clock = 0.0
         self._lock = threading.Lock()
@@ -107,13 +109,28 @@ class RedditSim:
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if basic != expected:
             return json_response({"message": "Unauthorized", "error": 401}, 401)
-        if req.arg("grant_type") != "password" or req.arg("username") != USERNAME \
+        extra: dict[str, str] = {}
+        if req.arg("grant_type") == "refresh_token":
+            used = req.arg("refresh_token") or ""
+            if used not in self.refresh_tokens:
+                return json_response({"error": "invalid_grant"}, 400)
+            if self.rotate_refresh:
+                self.refresh_tokens.discard(used)
+                extra["refresh_token"] = self.issue_refresh_token()
+        elif req.arg("grant_type") != "password" or req.arg("username") != USERNAME \
                 or req.arg("password") != PASSWORD:
             return json_response({"error": "invalid_grant"})  # Reddit's 200 for a bad password
-        token = f"tok-{len(self.tokens)}"
+        token = f"tok-{len(self.tokens)}-{self._seq}"
         self.tokens.add(token)
         return json_response({"access_token": token, "token_type": "bearer",
-                              "expires_in": 86400, "scope": "*"})
+                              "expires_in": 86400, "scope": "*", **extra})
+
+    def issue_refresh_token(self) -> str:
+        """A refresh token the token endpoint accepts (an installed app's grant)."""
+        token = f"refresh-{len(self.refresh_tokens)}-{self._seq}-SECRET"
+        self._seq += 1
+        self.refresh_tokens.add(token)
+        return token
 
     def _me(self, req: SimRequest) -> SimResponse:
         return self._auth(req) or json_response(fixture("me.json"), headers=self._headers())

@@ -118,6 +118,8 @@ class SimServer:
         self._routes: dict[tuple[str, str], Handler] = {}
         self._prefix_routes: list[tuple[str, str, Handler]] = []
         self._faults: list[Fault] = []
+        # Checked after faults, before routes: a non-None answer is served instead (token checks).
+        self.guards: list[Callable[[SimRequest], SimResponse | None]] = []
         self._lock = threading.Lock()
         self.requests: list[SimRequest] = []
         self._httpd: ThreadingHTTPServer | None = None
@@ -276,8 +278,12 @@ class SimServer:
         with self._lock:
             self.requests.append(request)
         fault = self._take_fault(request.path)
+        guarded = None if fault is not None else next(
+            (r for r in (g(request) for g in list(self.guards)) if r is not None), None)
         if fault is not None:
             response = fault.response()
+        elif guarded is not None:
+            response = guarded
         else:
             handler, params = self._find(request.method, request.path)
             request.path_params = params

@@ -253,7 +253,14 @@ def sync(
 ) -> None:
     """Poll channels: one by name now (even if not due), or every due channel of the workspace."""
     from ventanilla.db import get_engine, session_scope
-    from ventanilla.ingest.sync import default_owner, next_due_in, pollable, run_scheduler_once, sync_channel
+    from ventanilla.ingest.sync import (
+        Scheduler,
+        default_owner,
+        next_due_in,
+        pollable,
+        run_scheduler_once,
+        sync_channel,
+    )
 
     ws_id = _workspace_id(workspace)
     engine = get_engine()
@@ -267,6 +274,27 @@ def sync(
             channel_id = channel.id
     done = 0
     outcomes: list[Any] = []
+    if loop and channel_id is None:
+        # The loop never waits for a slow channel: each runs on a worker thread of its own.
+        scheduler = Scheduler(engine, owner=owner, workspace_id=ws_id)
+        try:
+            while True:
+                outcomes = scheduler.tick()
+                if outcomes:
+                    _print_outcomes(outcomes, as_json)
+                    done += 1
+                if rounds and done >= rounds:
+                    break
+                with session_scope() as session:
+                    wait = next_due_in(session, workspace_id=ws_id)
+                # Wake often while syncs run (to collect them), else sleep until the next is due.
+                nap = 0.5 if scheduler.running else min(tick, wait if wait is not None else tick)
+                time.sleep(max(0.5, nap))
+        except KeyboardInterrupt:
+            err.print("stopped")
+        finally:
+            scheduler.close(wait=True)
+        return
     try:
         while True:
             if channel_id is not None:

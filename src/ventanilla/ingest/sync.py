@@ -19,7 +19,9 @@ import random
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from ventanilla.audit.service import SYSTEM, Actor, record
 from ventanilla.db import session_factory, utcnow
@@ -50,6 +52,8 @@ BACKOFF_CAP = 3600.0
 MAX_FAILURES = 5
 LEASE_SECONDS = 300
 MAX_PAGES = 50
+MAX_SECONDS = 120.0  # one channel's turn in a round; well inside its lease
+WORKERS = 4  # channels synced at once by one scheduler round
 MAX_ERROR_CHARS = 500
 HIDDEN = "•••"
 
@@ -116,11 +120,13 @@ def _connector_class(network: str) -> Callable[..., Connector]:
     return cls
 
 
-def connector_for(channel: Channel) -> Connector:
+def connector_for(channel: Channel, *, store: ChannelCredentials | None = None) -> Connector:
     """Build the channel's connector from its network, settings and decrypted secrets.
 
     A ``base_url`` in the channel's settings points the connector elsewhere (a simulator in
     tests, a self-hosted instance); the channel's own webhook secret is not passed on.
+    Connectors that renew their own tokens (``credential_store``) get ``store``, by default
+    one on the database the channel was loaded from, so renewed tokens are kept encrypted.
     """
     settings = dict(channel.settings or {})
     if settings.get("demo"):
@@ -130,7 +136,62 @@ def connector_for(channel: Channel) -> Connector:
     base_url = settings.pop("base_url", None)
     secrets_ = unseal(channel.secrets_encrypted)
     credentials = {k: v for k, v in secrets_.items() if k not in OWN_SECRETS}
-    return _connector_class(channel.network)(settings, credentials, base_url=base_url)
+    connector = _connector_class(channel.network)(settings, credentials, base_url=base_url)
+    if hasattr(connector, "credential_store"):
+        if store is None:
+            session = object_session(channel)
+            bind = session.get_bind() if session is not None else None
+            engine = bind if isinstance(bind, Engine) else getattr(bind, "engine", None)
+            if engine is not None:
+                store = ChannelCredentials(session_factory(engine), channel.id)
+        if store is not None:
+            store.connector = connector
+        connector.credential_store = store
+    return connector
+
+
+class ChannelCredentials:
+    """A channel's encrypted secrets as a connector's ``CredentialStore``.
+
+    ``save`` merges renewed tokens into the stored secrets in one short transaction of its own
+    (the row is locked on PostgreSQL so two workers renewing at once do not lose a key),
+    re-encrypts them and writes ``channel.credentials_refreshed`` to the audit trail with the
+    key names only. The cached connector that renewed them is kept (its fingerprint follows).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], channel_id: int) -> None:
+        self.factory = factory
+        self.channel_id = channel_id
+        self.connector: Connector | None = None
+
+    def load(self) -> dict[str, Any]:
+        """The channel's credentials as stored now (without its own webhook secret)."""
+        with _scope(self.factory) as session:
+            channel = session.get(Channel, self.channel_id)
+            stored = unseal(channel.secrets_encrypted) if channel is not None else {}
+        return {k: v for k, v in stored.items() if k not in OWN_SECRETS}
+
+    def save(self, changed: Mapping[str, str]) -> None:
+        """Merge ``changed`` into the stored secrets, re-encrypted; audit the key names."""
+        if not changed:
+            return
+        with _scope(self.factory) as session:
+            channel = session.get(Channel, self.channel_id, with_for_update=True)
+            if channel is None:
+                return
+            current = unseal(channel.secrets_encrypted)
+            keys = sorted(k for k in changed if current.get(k) != changed[k])
+            current.update(changed)
+            channel.secrets_encrypted = seal(current)
+            if any(k != "expires_at" for k in keys):
+                record(session, SYSTEM, "channel.credentials_refreshed", target_type="channel",
+                       target_id=channel.id, workspace_id=channel.workspace_id, after={"keys": keys})
+            fingerprint = _fingerprint(channel)
+        with _cache_lock:
+            cached = _connectors.get(self.channel_id)
+            if cached is not None and self.connector is not None and cached[1] is self.connector:
+                _connectors[self.channel_id] = (fingerprint, self.connector)
+        log.info("channel %d: renewed credentials stored (%s)", self.channel_id, ", ".join(sorted(changed)))
 
 
 _cache_lock = threading.Lock()
@@ -142,15 +203,19 @@ def _fingerprint(channel: Channel) -> str:
     return hashlib.sha256(f"{channel.network}\n{settings}\n{channel.secrets_encrypted}".encode()).hexdigest()
 
 
-def _cached_connector(channel: Channel) -> Connector:
+def _cached_connector(channel: Channel, factory: sessionmaker[Session] | None = None) -> Connector:
     # One connector per channel and process: keeps HTTP connections and logins (Bluesky allows
     # few sessions) across polls; a change of settings or secrets builds a new one.
     fingerprint = _fingerprint(channel)
     with _cache_lock:
         cached = _connectors.get(channel.id)
         if cached is not None and cached[0] == fingerprint:
+            store = getattr(cached[1], "credential_store", None)
+            if factory is not None and isinstance(store, ChannelCredentials):
+                store.factory = factory  # renewed tokens go to the database this sync uses
             return cached[1]
-    connector = connector_for(channel)
+    store = ChannelCredentials(factory, channel.id) if factory is not None else None
+    connector = connector_for(channel, store=store)
     with _cache_lock:
         _connectors[channel.id] = (fingerprint, connector)
     return connector
@@ -393,14 +458,17 @@ def _unplaced(session: Session, channel: Channel, external_ids: Sequence[str]) -
 
 
 def sync_channel(source: SessionSource, channel_id: int, *, owner: str, max_pages: int = MAX_PAGES,
-                 lease_seconds: float = LEASE_SECONDS) -> SyncOutcome:
+                 lease_seconds: float = LEASE_SECONDS, max_seconds: float = MAX_SECONDS) -> SyncOutcome:
     """Poll one channel now: take its lease, read pages, accept, save the cursor, hand over.
 
     ``source`` is an engine or a session factory (each step runs in its own short transaction,
     and no transaction is open while the network is called). Returns what happened; errors are
     recorded on the channel (backoff, health, scrubbed last error), never raised, except when
-    the channel does not exist.
+    the channel does not exist. A round stops after ``max_pages`` pages or ``max_seconds``
+    (checked between pages; the channel stays due), so a slow network holds a worker for a
+    bounded time.
     """
+    started = time.monotonic()
     factory = _factory(source)
     slug, _ = _ensure_state(factory, channel_id)
     outcome = SyncOutcome(channel_id=channel_id, slug=slug)
@@ -416,7 +484,7 @@ def sync_channel(source: SessionSource, channel_id: int, *, owner: str, max_page
             assert channel is not None and state is not None
             cursor = state.cursor
             secrets_ = stored_secrets(channel)
-            connector = _cached_connector(channel)
+            connector = _cached_connector(channel, factory)
         while True:
             result = connector.fetch(cursor)
             outcome.pages += 1
@@ -437,7 +505,7 @@ def sync_channel(source: SessionSource, channel_id: int, *, owner: str, max_page
             _hand_over(slug, handed)
             if not result.more:
                 break
-            if outcome.pages >= max_pages:
+            if outcome.pages >= max_pages or time.monotonic() - started >= max_seconds:
                 outcome.more = True
                 break
     except LeaseLost as exc:
@@ -500,21 +568,80 @@ def default_owner() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{threading.get_ident()}"
 
 
+def _sync_guarded(factory: sessionmaker[Session], channel_id: int, owner: str, max_pages: int,
+                  max_seconds: float) -> SyncOutcome:
+    try:
+        return sync_channel(factory, channel_id, owner=owner, max_pages=max_pages, max_seconds=max_seconds)
+    except Exception as exc:  # the database itself failing for this channel
+        log.error("channel %d: sync aborted: %s", channel_id, describe_error(exc))
+        return SyncOutcome(channel_id=channel_id, status="failed", error=describe_error(exc))
+
+
 def run_scheduler_once(source: SessionSource, *, owner: str | None = None, now: datetime | None = None,
-                       workspace_id: int | None = None, max_pages: int = MAX_PAGES) -> list[SyncOutcome]:
-    """Sync every due channel once, each on its own: one failing never stops the others."""
+                       workspace_id: int | None = None, max_pages: int = MAX_PAGES,
+                       max_seconds: float = MAX_SECONDS, workers: int = WORKERS) -> list[SyncOutcome]:
+    """Sync every due channel once, each on its own: one failing never stops the others.
+
+    Up to ``workers`` channels are synced at once (threads; the work is mostly waiting on
+    networks), so a network that hangs until its HTTP timeout, or a slow one using its whole
+    ``max_seconds``, holds one worker while the others go on. Outcomes are in ``due`` order.
+    """
     factory = _factory(source)
     owner = owner or default_owner()
     with _scope(factory) as session:
         due = due_channels(session, now, workspace_id=workspace_id)
-    outcomes: list[SyncOutcome] = []
-    for channel_id in due:
-        try:
-            outcomes.append(sync_channel(factory, channel_id, owner=owner, max_pages=max_pages))
-        except Exception as exc:  # the database itself failing for this channel
-            log.error("channel %d: sync aborted: %s", channel_id, describe_error(exc))
-            outcomes.append(SyncOutcome(channel_id=channel_id, status="failed", error=describe_error(exc)))
-    return outcomes
+    if workers <= 1 or len(due) <= 1:
+        return [_sync_guarded(factory, channel_id, owner, max_pages, max_seconds) for channel_id in due]
+    with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="channel-sync") as pool:
+        futures = [pool.submit(_sync_guarded, factory, channel_id, owner, max_pages, max_seconds)
+                   for channel_id in due]
+        return [future.result() for future in futures]
+
+
+class Scheduler:
+    """The polling loop's engine: due channels run on a pool of ``workers`` threads, and a
+    ``tick`` never waits for one: a channel whose network hangs keeps its thread (until its
+    HTTP timeout) while the others are started, finished and started again on later ticks.
+
+        scheduler = Scheduler(engine)
+        while running:
+            for outcome in scheduler.tick(): ...
+            time.sleep(1)
+        scheduler.close()
+    """
+
+    def __init__(self, source: SessionSource, *, owner: str | None = None, workers: int = WORKERS,
+                 workspace_id: int | None = None, max_pages: int = MAX_PAGES,
+                 max_seconds: float = MAX_SECONDS) -> None:
+        self.factory = _factory(source)
+        self.owner = owner or default_owner()
+        self.workers = max(1, workers)
+        self.workspace_id = workspace_id
+        self.max_pages = max_pages
+        self.max_seconds = max_seconds
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="channel-sync")
+        self.running: dict[int, Future[SyncOutcome]] = {}
+
+    def tick(self, now: datetime | None = None) -> list[SyncOutcome]:
+        """Collect the syncs that finished since the last tick; start due channels on free workers."""
+        finished = [cid for cid, future in self.running.items() if future.done()]
+        outcomes = [self.running.pop(cid).result() for cid in finished]
+        free = self.workers - len(self.running)
+        if free > 0:
+            with _scope(self.factory) as session:
+                due = [cid for cid in due_channels(session, now, workspace_id=self.workspace_id)
+                       if cid not in self.running]
+            for channel_id in due[:free]:
+                self.running[channel_id] = self._pool.submit(
+                    _sync_guarded, self.factory, channel_id, self.owner, self.max_pages, self.max_seconds)
+        return outcomes
+
+    def close(self, *, wait: bool = True) -> list[SyncOutcome]:
+        """Stop starting syncs; with ``wait``, let the running ones finish and return them."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        outcomes = [f.result() for f in self.running.values() if f.done() and not f.cancelled()]
+        self.running.clear()
+        return outcomes
 
 
 def next_due_in(session: Session, now: datetime | None = None, *, workspace_id: int | None = None) -> float | None:

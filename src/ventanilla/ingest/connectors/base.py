@@ -62,10 +62,15 @@ class ConnectorError(Exception):
 
 
 class AuthError(ConnectorError):
-    """Wrong, expired or revoked credentials: retrying will not help until they are rotated."""
+    """Wrong, expired or revoked credentials: retrying will not help until they are rotated.
 
-    def __init__(self, message: str):
+    ``status`` is the HTTP status when one said so (401: the token itself was refused, which a
+    connector holding a refresh token may cure by renewing it; 403: a missing permission).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message, retryable=False)
+        self.status = status
 
 
 class RateLimited(ConnectorError):
@@ -102,4 +107,21 @@ class WebhookReceiver(Protocol):
 
     def parse_webhook(self, body: bytes) -> FetchResult:
         """Normalise a verified delivery (cursor is None: webhooks do not move it)."""
+        ...
+
+
+class CredentialStore(Protocol):
+    """Where a connector that renews its own tokens keeps them (the channel's encrypted secrets).
+
+    ``save`` is called at once after a refresh with only the keys that changed (never logged);
+    ``load`` returns what is stored now, so a connector whose refresh token was refused can
+    see whether another worker already rotated it.
+    """
+
+    def save(self, changed: Mapping[str, str]) -> None:
+        """Merge ``changed`` into the stored credentials, re-encrypted."""
+        ...
+
+    def load(self) -> dict[str, Any]:
+        """The credentials as stored now."""
         ...

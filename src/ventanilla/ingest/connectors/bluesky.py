@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from ventanilla.ingest.connectors.base import (
     AuthError,
     ConnectorError,
+    CredentialStore,
     FetchResult,
     OutgoingReply,
     SentReceipt,
@@ -197,7 +198,10 @@ class BlueskyConnector:
 
     settings: ``pds_url`` (default bsky.social when ``base_url`` is not given), ``queries``
     (list of searchPosts queries, e.g. the brand's name), ``page_size``.
-    credentials: ``identifier`` (handle or DID) and ``app_password``.
+    credentials: ``identifier`` (handle or DID) and ``app_password``; ``session`` (the SDK's
+    session string: DID, handle, access and refresh JWTs) is written by the connector to
+    ``credential_store`` whenever the SDK logs in or refreshes, so a restart resumes the
+    session instead of logging in again (the PDS allows few logins a day).
     """
 
     network = NETWORK
@@ -221,16 +225,48 @@ class BlueskyConnector:
         self._client = Client(base_url=url, request=request)
         self._client.on_session_change(self._on_session)
         self._session: Session | None = None
+        self._stored_session = str(credentials.get("session") or "")
+        self.credential_store: CredentialStore | None = None
 
     def _on_session(self, event: SessionEvent, session: Session) -> None:
         self._session = session
+        if event in (SessionEvent.CREATE, SessionEvent.REFRESH):
+            self._stored_session = self._client.export_session_string()
+            if self.credential_store is not None:
+                self.credential_store.save({"session": self._stored_session})
 
     def _login(self) -> Session:
+        if self._session is None and self._stored_session:
+            # Resume the stored session (no request; the SDK refreshes it first if it expired).
+            stored, self._stored_session = self._stored_session, ""
+            try:
+                self._client.login(session_string=stored, fetch_bsky_profile=False)
+            except (ValueError, AtProtocolError):
+                self._session = None  # unreadable: log in with the app password
         if self._session is None:
             self._guard(lambda: self._client.login(self.identifier, self.password,
                                                    fetch_bsky_profile=False))
         assert self._session is not None
         return self._session
+
+    def _renew(self) -> None:
+        """The PDS refused the access JWT: refresh with the refresh JWT (the SDK's own
+        refreshSession), and when that is refused too, log in with the app password."""
+        if self._session is not None:
+            try:
+                self._guard(self._client._refresh_and_set_session)
+                return
+            except AuthError:
+                pass
+            except ConnectorError as exc:
+                if exc.retryable:
+                    raise
+        self._session = None
+        self._stored_session = ""
+        try:
+            self._login()
+        except AuthError as exc:
+            raise AuthError(f"Bluesky session expired and could not be renewed: {exc}") from exc
 
     @staticmethod
     def _guard(action: Callable[[], T]) -> T:
@@ -255,8 +291,7 @@ class BlueskyConnector:
         try:
             return self._guard(action)
         except AuthError:
-            self._session = None
-            self._login()
+            self._renew()
             return self._guard(action)
 
     # -- Connector --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ finds it and does not send again.
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from collections.abc import Iterator, Mapping
@@ -56,6 +57,10 @@ IDLE_LIMIT = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 # compat32 leaves headers raw: the modern policy's header parser costs milliseconds a message.
 _PARSER = BytesParser(policy=policy.compat32)
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_BRACKETED = re.compile(r"<([^<>]*)>?")
+# The headers normalisation reads (lower-cased); the fast path copies only these.
+_WANTED = frozenset({"message-id", "in-reply-to", "references", "auto-submitted",
+                     "content-language", "to", "cc", "date"})
 
 
 # -- normalisation --------------------------------------------------------------------------
@@ -63,12 +68,14 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 def _ids(value: Any) -> list[str]:
     """Message ids in a Message-ID / In-Reply-To / References header, without brackets."""
-    text = str(value or "")
-    found = [part.split(">", 1)[0].strip() for part in text.split("<")[1:]]
-    found = [f for f in found if f]
+    if not value:
+        return []
+    text = str(value)
+    found = [f.strip() for f in _BRACKETED.findall(text)] if "<" in text else []
+    found = [f[:255] for f in found if f]
     if not found and text.strip():
-        found = [text.strip()]  # a bare id, as some mailers write it
-    return [f[:255] for f in found]
+        found = [text.strip()[:255]]  # a bare id, as some mailers write it
+    return found
 
 
 def _text(value: bytes | str, charset: str | None) -> str:
@@ -147,7 +154,11 @@ class _Mail:
 def _read_fast(raw: bytes) -> _Mail:
     """Read with fast-mail-parser (Rust): charsets, encodings and RFC 2047 words decoded."""
     mail = parse_email(raw, mode="lazy")  # lazy: attachments are never decoded
-    headers = {name.lower(): values[0] for name, values in mail.headers.items() if values}
+    headers: dict[str, str] = {}
+    for key, values in mail.headers.items():
+        lowered = key.lower()
+        if lowered in _WANTED and values:
+            headers[lowered] = values[0]
     sender = mail.from_
     if sender is None or "@" not in sender.address:
         raise ValueError("no sender address in From")

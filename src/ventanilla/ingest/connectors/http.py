@@ -43,7 +43,7 @@ def raise_for_status(status: int, headers: Mapping[str, str], body: str = "") ->
         return
     snippet = body[:300]
     if status in (401, 403):
-        raise AuthError(f"HTTP {status}: credentials refused: {snippet}")
+        raise AuthError(f"HTTP {status}: credentials refused: {snippet}", status=status)
     if status == 429:
         raise RateLimited(f"HTTP 429: rate limited: {snippet}", retry_after_from_headers(headers))
     if status >= 500 or status == 408:

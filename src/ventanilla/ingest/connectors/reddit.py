@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from ventanilla.ingest.connectors.base import (
     AuthError,
     ConnectorError,
+    CredentialStore,
     FetchResult,
     OutgoingReply,
     RateLimited,
@@ -151,6 +152,7 @@ class RedditConnector:
         self._token: str | None = None
         self._token_expires = 0.0
         self._me: str | None = None
+        self.credential_store: CredentialStore | None = None
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -158,18 +160,35 @@ class RedditConnector:
         if self._token and time.monotonic() < self._token_expires:
             return self._token
         creds = self.credentials
-        if creds.get("refresh_token"):
-            form = {"grant_type": "refresh_token", "refresh_token": creds["refresh_token"]}
+        refresh = str(creds.get("refresh_token") or "")
+        if refresh:
+            form = {"grant_type": "refresh_token", "refresh_token": refresh}
         else:
             form = {"grant_type": "password", "username": str(creds.get("username") or ""),
                     "password": str(creds.get("password") or "")}
-        response = self._send("POST", f"{self.auth_url}/api/v1/access_token", data=form,
-                              auth=(str(creds["client_id"]), str(creds.get("client_secret", ""))))
+        try:
+            response = self._send("POST", f"{self.auth_url}/api/v1/access_token", data=form,
+                                  auth=(str(creds["client_id"]), str(creds.get("client_secret", ""))))
+        except ConnectorError as exc:
+            if exc.retryable:
+                raise
+            # 400 invalid_grant (revoked refresh token), 401 wrong client id or secret.
+            what = "refresh token" if refresh else "credentials"
+            raise AuthError(f"Reddit refused the {what}: {exc}") from exc
         body = _json(response)
         # Reddit answers a wrong password with HTTP 200 and {"error": "invalid_grant"}.
         if not isinstance(body, dict) or "access_token" not in body:
             error = body.get("error") if isinstance(body, dict) else body
+            if refresh:
+                raise AuthError(f"Reddit refused the refresh token ({error}): authorise the app "
+                                "again and rotate the channel's refresh_token")
             raise AuthError(f"Reddit refused the credentials: {error}")
+        rotated = body.get("refresh_token")
+        if refresh and rotated and rotated != refresh:
+            # Store a rotated refresh token at once: the old one may stop working.
+            creds["refresh_token"] = str(rotated)
+            if self.credential_store is not None:
+                self.credential_store.save({"refresh_token": str(rotated)})
         self._token = str(body["access_token"])
         self._token_expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
         return self._token

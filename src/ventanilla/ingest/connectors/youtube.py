@@ -26,6 +26,7 @@ import httpx
 from ventanilla.ingest.connectors.base import (
     AuthError,
     ConnectorError,
+    CredentialStore,
     FetchResult,
     OutgoingReply,
     RateLimited,
@@ -33,10 +34,12 @@ from ventanilla.ingest.connectors.base import (
     Skipped,
 )
 from ventanilla.ingest.connectors.http import raise_for_status, retry_after_from_headers
+from ventanilla.ingest.connectors.oauth import OAuth2Refresh
 from ventanilla.ingest.schema import IncomingAuthor, IncomingPost, PostKind
 
 NETWORK = "youtube"
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "userRateLimitExceeded",
                  "rateLimitExceeded"}
 AUTH_REASONS = {"authError", "forbidden", "insufficientPermissions"}
@@ -46,8 +49,11 @@ class YouTubeConnector:
     """A YouTube channel (``Connector``; YouTube has no comment webhooks).
 
     settings: ``channel_id``, ``page_size`` (1..100), ``backfill_pages`` (default 1),
-    ``brand``. credentials: ``access_token`` (OAuth, scope youtube.force-ssl; needed to
-    reply) and/or ``api_key`` (enough to read public comments).
+    ``brand``, ``token_url`` (Google's token endpoint; ``base_url`` + ``/token`` when a
+    simulator is given). credentials: ``access_token`` (OAuth, scope youtube.force-ssl;
+    needed to reply; one hour) with ``refresh_token``, ``client_id`` and ``client_secret`` to
+    renew it, and/or ``api_key`` (enough to read public comments). Renewed tokens go to
+    ``credential_store``.
     """
 
     network = NETWORK
@@ -67,14 +73,32 @@ class YouTubeConnector:
         self.page_size = max(1, min(100, int(self.settings.get("page_size", 100))))
         self.backfill_pages = int(self.settings.get("backfill_pages", 1))
         self.brand: str | None = self.settings.get("brand")
+        self.credential_store: CredentialStore | None = None
+        token_url = self.settings.get("token_url") or (
+            f"{base_url.rstrip('/')}/token" if base_url else GOOGLE_TOKEN_URL)
+        self._oauth2 = OAuth2Refresh(
+            network="youtube", http=self.http, token_url=str(token_url), credentials=self.credentials,
+            client_auth="body", store=lambda: self.credential_store,
+        )
 
     def _request(
         self, method: str, path: str, params: dict[str, Any],
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        if not self.credentials.get("access_token") and not self._oauth2.available():
+            return self._request_once(method, path, params, body)
+        # Google access tokens last an hour: renew with the refresh token and retry once.
+        return self._oauth2.authorised(lambda: self._request_once(method, path, params, body))
+
+    def _request_once(
+        self, method: str, path: str, params: dict[str, Any],
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         headers = {}
         params = dict(params)
-        if self.credentials.get("access_token"):
+        if self.credentials.get("access_token") or self._oauth2.available():
+            if not self.credentials.get("access_token"):
+                self._oauth2.refresh()  # a refresh token alone: get the first access token
             headers["authorization"] = f"Bearer {self.credentials['access_token']}"
         elif self.credentials.get("api_key") and method == "GET":
             params["key"] = self.credentials["api_key"]
@@ -99,7 +123,7 @@ class YouTubeConnector:
     def test(self) -> str:
         """Check the credentials; return the channel's title."""
         params: dict[str, Any] = {"part": "snippet"}
-        if self.credentials.get("access_token"):
+        if self.credentials.get("access_token") or self._oauth2.available():
             params["mine"] = "true"
         else:
             params["id"] = self.channel_id

@@ -26,12 +26,14 @@ import httpx
 from ventanilla.ingest.connectors.base import (
     AuthError,
     ConnectorError,
+    CredentialStore,
     FetchResult,
     OutgoingReply,
     SentReceipt,
     Skipped,
 )
 from ventanilla.ingest.connectors.http import raise_for_status
+from ventanilla.ingest.connectors.oauth import OAuth2Refresh
 from ventanilla.ingest.connectors.x.items import (
     NETWORK,
     normalise_dm,
@@ -64,7 +66,10 @@ class XConnector:
     without it), ``streams`` (subset of mentions/search/dms), ``page_size`` (5..100),
     ``brand``. credentials: either OAuth 1.0a user context (``consumer_key``,
     ``consumer_secret``, ``access_token``, ``access_token_secret``; never expires) or an
-    OAuth 2.0 user ``access_token``; ``consumer_secret`` also signs webhooks.
+    OAuth 2.0 user ``access_token`` (two hours) with ``refresh_token`` and ``client_id`` (and
+    ``client_secret`` for confidential clients) to renew it, ``expires_at`` kept by the
+    connector; ``consumer_secret`` also signs webhooks. Renewed tokens go to
+    ``credential_store`` (refresh tokens rotate on every use).
     """
 
     network = NETWORK
@@ -86,12 +91,31 @@ class XConnector:
             wanted = [s for s in wanted if s != "search"]
         self.streams = [s for s in STREAMS if s in wanted]
         self.page_size = int(self.settings.get("page_size", 100))
+        self.credential_store: CredentialStore | None = None
+        self._oauth2 = OAuth2Refresh(
+            network="x", http=self.http, token_url=self.base_url + "/2/oauth2/token",
+            credentials=self.credentials,
+            client_auth="basic" if self.credentials.get("client_secret") else "body",
+            store=lambda: self.credential_store,
+        )
 
     # -- HTTP -------------------------------------------------------------------------------
+
+    def _oauth1(self) -> bool:
+        return bool(self.credentials.get("access_token_secret") and self.credentials.get("consumer_key"))
 
     def _request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None, sending: bool = False,
+    ) -> dict[str, Any]:
+        if self._oauth1():
+            return self._request_once(method, path, params, body, sending)
+        # OAuth 2.0 user tokens last two hours: renew with the refresh token and retry once.
+        return self._oauth2.authorised(lambda: self._request_once(method, path, params, body, sending))
+
+    def _request_once(
+        self, method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any] | None,
+        sending: bool,
     ) -> dict[str, Any]:
         request = self.http.build_request(
             method, self.base_url + path, params=params, json=body
@@ -116,7 +140,7 @@ class XConnector:
 
     def _authorization(self, method: str, url: httpx.URL) -> str:
         creds = self.credentials
-        if creds.get("access_token_secret") and creds.get("consumer_key"):
+        if self._oauth1():
             return oauth1_header(
                 method, str(url), creds["consumer_key"], creds["consumer_secret"],
                 creds["access_token"], creds["access_token_secret"],

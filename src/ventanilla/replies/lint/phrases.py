@@ -52,6 +52,59 @@ RUDENESS_ES = [
     r"\bantes de escribir en ese tono\b|\ben ese tono\b|\bantes de (?:escribir|quejarse|protestar|"
     r"comentar|publicar)\b",
     r"\btan (?:constructiv[oa]|amable|educad[oa]|simpatic[oa]) como siempre\b",
+    # condescension: how easy it is, who could do it, what they cannot manage
+    r"\bno es tan (?:dificil|complicad[oa])\b(?! como)|\bno (?:tiene|hay) (?:ningun|mucho|tanto) misterio\b",
+    r"\bno (?:hay que|hace falta) ser (?:ingenier|un genio|una genia|informatic|un lince|muy list)",
+    r"\b(?:lo hace|lo haria|lo sabe|lo entiende|te lo explica|se lo explica) (?:hasta|cualquier) "
+    r"(?:mi |un |una |cualquier )?(?:abuel|nin|adolescente|crio|chaval)",
+    r"\bcualquier (?:adolescente|nino|nina|crio)\b",
+    r"\b(?:muy despacio|despacito)\b|\bcon palabras sencillas\w* para que\b|\bpara que lo pilles\b",
+    r"\bno (?:son|es) lo (?:suyo|tuyo)\b|\b(?:te|le) superen\b",
+    r"\balguien mas joven\b",
+    # exasperated repetition
+    r"\bmil veces\b|\ba ver si (?:esta vez|ahora) (?:si|lo)\b",
+    r"\bpor si no (?:le |te )?(?:quedo|ha quedado) claro\b|\bya lo hemos hablado\b",
+    r"\b(?:le|te) (?:pedimos|rogamos) que (?:esta vez|por una vez)\b",
+    # drama, tone policing, minimising
+    r"\b(?:cuanto|tanto|menudo|vaya|que) (?:drama|dramatismo|escandalo|espectaculo|berrinche)\b",
+    r"\bdramatizar\b|\bbaj[ae] el tono\b|\b(?:para|en) poner(?:se|te) asi\b",
+    r"\bno (?:sera|es) el fin del mundo\b|\bhay (?:cosas|retrasos|problemas) peores\b",
+    r"\bno (?:hacia|hace) falta (?:montar|hacer un hilo|escribir (?:diez|cada|tantas))",
+    r"\bque poca paciencia\b|\bpor la poca que\b",
+    # sarcasm and irony
+    r"\bque (?:original|casualidad)\b|\bmenudo descubrimiento\b|\bnos hace gracia que\b",
+    r"\benhorabuena,? (?:has|ha) (?:descubierto|encontrado)\b|\benhorabuena,? (?:eres|es usted) (?:la|el) "
+    r"(?:primer|unic)",
+    r"\b(?:le|te) felicitamos(?::|,)? (?:ha|has) (?:encontrado|descubierto)\b",
+    r"\bse nota que (?:eres|es usted) (?:todo|toda|un|una|muy)\b|\bse nota que no (?:has|ha) (?:visto|leido|mirado)",
+    r"\botr[oa] expert[oa]\b|\bcon lo list[oa] que\b",
+    r"¿content[oa]s?\?",
+    # their time, our other customers
+    r"\b(?:nos|hacernos) (?:hace|haga|hagas|hacer|haces) perder (?:el |mas |nuestro )?tiempo\b",
+    r"\bno (?:es|eres) (?:usted |tu )?(?:nuestr[oa]|el|la) unic[oa] client",
+    r"\bclientes con problemas de verdad\b|\btanto tiempo libre\b|\bno tienes otra cosa que hacer\b",
+    # dismissal
+    r"\bya sabes donde esta la puerta\b|\bcada uno ve lo que quiere\b|\bque mania con\b",
+    r"\bhay gente que se queja\b|\bse queja(?:n)? (?:de|por) todo\b|\bquejarse se (?:te|le) da\b",
+    r"\bque esperaba(?:s)? por ese precio\b|\bno sabemos (?:muy bien )?que esperaba",
+    # reproaches about reading or paying attention
+    r"\besta vez prestando atencion\b|\bque para eso (?:lo|la|los|las) (?:publicamos|ponemos|tenemos)\b",
+    r"\blea(?:s)? (?:la guia |el correo |el manual )?hasta el final\b",
+    # polite-sounding wrappers of a put-down
+    r"\bsin animo de (?:ofender|polemizar|molestar)\b|\bno (?:te|se) ofenda(?:s)?,? pero\b",
+    r"\b(?:con todo el carino|te lo decimos con carino|se lo decimos con carino)\b",
+    "\U0001F644",
+    # more put-downs dressed as politeness: doubts about the customer, mock praise, "for you"
+    r"\bseguro que sabe(?:s)? (?:encender|usar|leer|lo que)\b",
+    r"\b(?:tiene(?:s)?|menuda) (?:usted )?(?:mucha )?imaginacion\b",
+    r"\bno lo vamos a cambiar por (?:usted|ti)\b|\brelativizar\b|\b(?:otro|otra) \w+ (?:mas )?de los suyos\b",
+    r"\bal otro lado de la pantalla\b|\bexpectativas tan\b",
+    r"\b(?:usted|tu) lo (?:habria|hubiera) hecho mejor\b|\bno muerde\b|\bqueja numero\b",
+    r"\bya que insiste(?:s)?\b|\bpor mucho que nos cueste\b|\bnos cuesta entender como\b",
+    r"\bno (?:se ha|te has) molestado en\b|\bclaro, porque\b|\b(?:un poco|algo|muy) infantil(?:es)?\b",
+    r"\bpoco informad[oa]\b|\bno (?:esta|estamos) para aguantar\b|\bde principiante\b",
+    r"\bno todo el mundo tiene buen\b|\bcuanta prisa\b|\bque serias tu\b|\bque seria usted\b",
+    r"\bpasaras menos tiempo\b|\bpasara menos tiempo\b|\bque,? por una vez\b",
 ]
 RUDENESS_EN = [
     r"\b(?:idiots?|stupid|morons?|dumb|pathetic|clueless|whiny|whinge\w*|moaner)\b",
@@ -86,6 +139,50 @@ RUDENESS_EN = [
     r"(?:contract|terms|conditions|small print|instructions))",
     r"\b(?:constructive|helpful|kind|polite) as (?:always|ever)\b",
     r"\bthanks for nothing\b",
+    # condescension: how easy it is, who could do it, what they cannot manage
+    r"\b(?:isn't|is not|aren't|are not|not) (?:that|so|really that|exactly) (?:hard|difficult|complicated)\b"
+    r"(?! as)",
+    r"\breally (?:isn't|is not|aren't) (?:hard|difficult|complicated)\b|\brocket science\b",
+    r"\b(?:don't|do not) need (?:a|an) \w+ degree\b|\b(?:even|any) (?:a )?(?:child|kid|teenager|toddler)\b",
+    r"\bnice and slowly\b|\bvery slowly\b|\bin (?:simple|small) words so\b|\buse small words\b",
+    r"\bshort and simple so\b",
+    r"\ba bit much for you\b|\bsomeone younger\b",
+    # exasperated repetition
+    r"\ba thousand times\b|\bsee if it sticks\b|\bsince it seems to need saying\b",
+    r"\bin case it wasn't clear\b|\bwhich you (?:evidently|clearly|obviously|apparently) "
+    r"(?:skipped|missed|ignored)\b",
+    r"\bapparently went unread\b|\bto the end before\b",
+    # drama, tone policing, minimising
+    r"\b(?:so much|such a|what a|all this|all that) (?:drama|fuss)\b|\bbeing (?:so )?dramatic\b",
+    r"\bless dramatic\b|\bmake a (?:public )?spectacle\b|\blower your voice\b|\bget a grip\b",
+    r"\b(?:hardly|not) the end of the world\b|\bworse things in life\b",
+    r"\bso little patience\b|\bwhat little there is\b",
+    # sarcasm and irony
+    r"\bhow original\b|\bbig discovery\b|\bfunny how\b|\bfancy seeing you\b|\bwhat a shock\b",
+    r"\bcongratulations[,:]? you(?:'ve| have|'re| are) (?:the (?:first|only)|found|discovered)\b",
+    r"\b(?:quite the|another) \w+ expert\b|\bfor someone so (?:clever|smart)\b",
+    r"\bbless you\b|\bhappy now\?",
+    # their time, our other customers
+    r"\bwast(?:e|ing) (?:our|my|everyone's) time\b|\bour only customer\b",
+    r"\bcustomers with real problems\b|\bplenty of free time\b|\bwait your turn\b|\bmind readers\b",
+    # dismissal
+    r"\bwhere the door is\b|\bpeople see what they want\b|\bcomplain about anything\b",
+    r"\bcomplaining (?:certainly |clearly )?comes naturally\b|\bdoesn't revolve around\b",
+    r"\bwhat (?:did )?you expect(?:ed)? for\b|\bnot sure what you expected\b",
+    # reproaches about reading or paying attention
+    r"\bthis time paying attention\b|\bthere for a reason\b|\bthat's what it's (?:published|there) for\b",
+    # polite-sounding wrappers of a put-down
+    r"\bno offen[cs]e,? but\b|\bwithout wishing to (?:argue|offend)\b|\bwith love:|\bfriendly tip:",
+    "\U0001F644",
+    # more put-downs dressed as politeness: doubts about the customer, mock praise, "for you"
+    r"\bare you sure you know how\b|\bvivid imagination\b|\bnot changing it for you\b",
+    r"\bone of your comments\b|\bother side of the screen\b|\brather special expectations\b",
+    r"\byou(?:'d| would) have done it better\b|\bdon't bite\b",
+    r"\b(?:\w+th|second|third) complaint this\b|\bsince you insist\b|\bstruggle to see how\b",
+    r"\b(?:hasn't|haven't) (?:even )?bothered to\b|\bsure, because\b|\bchildish\b|\bpoorly informed\b",
+    r"\bnot paid to put up with\b",
+    r"\bbeginner's mistake\b|\bnot everyone has an eye\b|\bwhat a hurry\b",
+    r"\bit would be you\b|\bspent less time\b|\b(?:if|to),? for once\b",
 ]
 
 # -- blaming the customer / arguing / denying responsibility -------------------------------------

@@ -1,6 +1,6 @@
 """Reproducible training of the rudeness classifier from the `train` split of a labelled CSV.
 
-The classifier reads one sentence at a time (a reply is as rude as its rudest sentence).
+The classifier reads one clause at a time (a reply is as rude as its rudest clause).
 """
 
 from __future__ import annotations
@@ -14,21 +14,24 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from ventanilla.replies.labelled_set import SHIPPED_SET, read_labelled_set
 from ventanilla.replies.lint.phrases import ACTION, CARE, RUDENESS
 from ventanilla.replies.lint.reply_text import ReplyText, fold
-from ventanilla.replies.lint.rudeness_model import MODEL_PATH, features
+from ventanilla.replies.lint.rudeness_model import MODEL_PATH, clause_spans, features
 
 MIN_DOCUMENT_FREQUENCY = 2
 KEPT_WEIGHTS = 6000
-REGULARISATION_C = 8.0
-TARGET_PRECISION = 0.9
+REGULARISATION_C = 3.0
+CLASSIFIER_PRECISION = 0.9
 MAX_THRESHOLD = 0.95
 MIN_PREDICTED = 3
 HINT_THRESHOLD = 0.5
 SEED = 13
+FOLDS = 5
+REPEATS = 3
 
 
 def _matrix(rows: list[list[str]], vocabulary: dict[str, int]) -> csr_matrix:
@@ -70,17 +73,20 @@ def _probability(found: list[str], weights: dict[str, float], intercept: float) 
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
 
-def _threshold(probabilities: np.ndarray, labels: np.ndarray, word_list_hits: np.ndarray) -> float:
-    """The lowest threshold at which the classifier alone is precise on the replies the word
-    lists do not flag (out-of-fold): the recall it adds, at the target precision.
+def _threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The lowest threshold at which the classifier alone is precise enough out-of-fold.
 
-    Judging it together with the word lists would flatter it: the lists were written while
-    reading the train split, so on train they are nearly perfect and hide the model's errors.
+    It is judged on its own, over every train reply, not together with the word lists: the
+    lists were written while reading the train split, so on train they catch far more than on
+    unseen replies (0.80 against 0.45 on the test split today) and would hide the classifier's
+    false alarms. Nor only on the replies the lists miss: those are the hardest rude replies of
+    train, an unfair sample. CLASSIFIER_PRECISION is the goal's own 0.90: at 0.85 (threshold
+    0.84) one of our default drafts and a good test reply got a medium finding. When no
+    threshold reaches it, the cap makes the classifier a source of `low` hints.
     """
-    unflagged = ~word_list_hits
     for threshold in np.arange(0.30, MAX_THRESHOLD + 0.001, 0.01):
-        predicted = unflagged & (probabilities >= threshold)
-        if predicted.sum() >= MIN_PREDICTED and labels[predicted].mean() >= TARGET_PRECISION:
+        predicted = probabilities >= threshold
+        if predicted.sum() >= MIN_PREDICTED and labels[predicted].mean() >= CLASSIFIER_PRECISION:
             return round(float(threshold), 2)
     return MAX_THRESHOLD
 
@@ -89,14 +95,19 @@ MIN_SENTENCE_WORDS = 4
 
 
 def _sentences(text: str) -> list[str]:
+    """The clauses of a reply, folded, as the linter scores them."""
     reply = ReplyText(text)
-    return [reply.folded[span.start : span.end] for span in reply.sentences]
+    return [
+        reply.folded[start:end]
+        for span in reply.sentences
+        for start, end in clause_spans(reply.folded, span.start, span.end)
+    ]
 
 
 def _training_sentences(text: str, rude: bool) -> list[str]:
-    """Sentences to learn from: all of a polite reply; the likely culprits of a rude one.
+    """Clauses to learn from: all of a polite reply; the likely culprits of a rude one.
 
-    Labels are per reply, so in a rude reply we keep as positives only the sentences without
+    Labels are per reply, so in a rude reply we keep as positives only the clauses without
     the thanks, apology or next-step wording that polite replies share, and with 4+ words.
     """
     sentences = _sentences(text)
@@ -136,8 +147,9 @@ def train_rudeness_model(
 ) -> dict[str, object]:
     """Train on the `train` split of `csv_path`, write the model JSON to `out`, return a summary.
 
-    The decision threshold is chosen on out-of-fold predictions of the training split, never on
-    the test split, so the test split stays an honest estimate.
+    The decision threshold is chosen on out-of-fold predictions of the training split (5 folds,
+    repeated 3 times with different shuffles, probabilities averaged), never on the test split,
+    so the test split stays an honest estimate.
     """
     replies = read_labelled_set(csv_path, split="train")
     if not replies:
@@ -147,16 +159,16 @@ def train_rudeness_model(
     if labels.sum() < 5 or labels.sum() == len(labels):
         raise ValueError(f"{csv_path}: need both rude and polite replies in the train split")
     out_of_fold = np.zeros(len(texts))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+    folds = RepeatedStratifiedKFold(n_splits=FOLDS, n_repeats=REPEATS, random_state=SEED)
     for fit_index, held_index in folds.split(np.zeros(len(texts)), labels):
         rows, row_labels = _sentence_rows([texts[i] for i in fit_index], labels[fit_index])
         weights, intercept = _fit(rows, row_labels)
         for i in held_index:
-            out_of_fold[i] = _reply_probability(texts[i], weights, intercept)
+            out_of_fold[i] += _reply_probability(texts[i], weights, intercept) / REPEATS
     hits = np.array(
         [any(RUDENESS[lang].search(fold(text)) for lang in RUDENESS) for text in texts]
     )
-    threshold = _threshold(out_of_fold, labels, hits)
+    threshold = _threshold(out_of_fold, labels)
     rows, row_labels = _sentence_rows(texts, labels)
     weights, intercept = _fit(rows, row_labels)
     digest = hashlib.sha256(
@@ -173,6 +185,7 @@ def train_rudeness_model(
         "word_list_recall": round(float(hits[labels == 1].mean()), 3),
         "oof_precision": round(float(labels[predicted].mean()), 3) if predicted.any() else 0.0,
         "oof_recall": round(float(predicted[labels == 1].mean()), 3),
+        "oof_auc": round(float(roc_auc_score(labels, out_of_fold)), 3),
         "features": len(weights),
     }
     document = {**summary, "intercept": round(intercept, 5), "weights": weights}

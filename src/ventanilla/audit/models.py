@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Dialect, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from ventanilla.db import Base, JSONType, UTCDateTime, utcnow
+from ventanilla.audit.chain import canonical_json
+from ventanilla.db import Base, UTCDateTime, utcnow
+
+
+class CanonicalJSON(TypeDecorator[Any]):
+    """A JSON document stored as its canonical text: the very bytes the event's hash covers.
+
+    PostgreSQL's ``json`` type (not ``jsonb``) and SQLite's text keep that text byte for byte, so
+    `audit verify` can hash what it reads instead of parsing and re-serialising every document.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            from psycopg.types.json import Json
+
+            return lambda value: Json(value, dumps=canonical_json)
+        return canonical_json
 
 
 class AuditEvent(Base):
@@ -24,8 +45,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(64))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    before: Mapped[dict[str, Any] | None] = mapped_column(CanonicalJSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(CanonicalJSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from ventanilla.audit.chain import GENESIS, hashed_fields, link_hash
+from ventanilla.audit.chain import (
+    GENESIS,
+    canonical_json,
+    event_text,
+    iso_second,
+    text_hash,
+)
 from ventanilla.audit.models import AuditEvent, AuditHead
+from ventanilla.audit.verifier import VerifyResult, verify
 from ventanilla.db import utcnow
+
+__all__ = ["SYSTEM", "Actor", "EventDraft", "VerifyResult", "events_for", "record", "record_many", "verify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +63,32 @@ def record_many(session: Session, actor: Actor, drafts: Sequence[EventDraft]) ->
         return ""
     prev = _lock_head(session)
     now = utcnow().replace(microsecond=0)
+    created = iso_second(now)
     rows = []
     for draft in drafts:
-        fields = hashed_fields(
-            workspace_id=draft.workspace_id,
+        workspace_id = None if draft.workspace_id is None else int(draft.workspace_id)
+        target_id = str(draft.target_id)
+        # `before`/`after` are stored as this same canonical text (see `CanonicalJSON`).
+        text = event_text(
+            workspace_id=workspace_id,
             actor_user_id=actor.user_id,
             actor=actor.name,
             action=draft.action,
             target_type=draft.target_type,
-            target_id=str(draft.target_id),
-            before=draft.before,
-            after=draft.after,
-            created_at=now,
+            target_id=target_id,
+            before_json=canonical_json(draft.before),
+            after_json=canonical_json(draft.after),
+            created_at=created,
         )
-        digest = link_hash(prev, fields)
+        digest = text_hash(prev, text)
         rows.append(
             {
-                "workspace_id": draft.workspace_id,
+                "workspace_id": workspace_id,
                 "actor_user_id": actor.user_id,
                 "actor": actor.name,
                 "action": draft.action,
                 "target_type": draft.target_type,
-                "target_id": str(draft.target_id),
+                "target_id": target_id,
                 "before": draft.before,
                 "after": draft.after,
                 "created_at": now,
@@ -114,64 +126,3 @@ def events_for(session: Session, *, target_type: str, target_ids: Sequence[str])
         .order_by(AuditEvent.id)
     )
     return list(session.scalars(stmt))
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    """The outcome of walking the chain: ``broken_id`` is the first event that does not hold."""
-
-    checked: int
-    broken_id: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None
-
-
-def _rows(session: Session, batch: int) -> Iterator[Any]:
-    columns = (
-        AuditEvent.id, AuditEvent.workspace_id, AuditEvent.actor_user_id, AuditEvent.actor,
-        AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id, AuditEvent.before,
-        AuditEvent.after, AuditEvent.created_at, AuditEvent.prev_hash, AuditEvent.hash,
-    )
-    last_id = 0
-    while True:
-        chunk = session.execute(
-            select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
-        if not chunk:
-            return
-        yield from chunk
-        last_id = chunk[-1].id
-
-
-def verify(session: Session, *, batch: int = 20_000) -> VerifyResult:
-    """Walk the whole chain and report the first event whose link or content was altered."""
-    prev = GENESIS
-    checked = 0
-    last_id = 0
-    for row in _rows(session, batch):
-        created: datetime = row.created_at
-        fields = hashed_fields(
-            workspace_id=row.workspace_id,
-            actor_user_id=row.actor_user_id,
-            actor=row.actor,
-            action=row.action,
-            target_type=row.target_type,
-            target_id=row.target_id,
-            before=row.before,
-            after=row.after,
-            created_at=created,
-        )
-        if row.prev_hash != prev:
-            return VerifyResult(checked, row.id, "its previous-hash link does not match")
-        if link_hash(prev, fields) != row.hash:
-            return VerifyResult(checked, row.id, "its content does not match its hash")
-        prev = row.hash
-        last_id = row.id
-        checked += 1
-    head = session.execute(select(AuditHead.hash).where(AuditHead.id == 1)).scalar()
-    if head is not None and head != prev:
-        return VerifyResult(checked, last_id, "events after this one were removed")
-    return VerifyResult(checked)

@@ -50,6 +50,43 @@ def recompute_many(
     as `clock.due_at` does: waiting on the customer after a breach does not
     undo it.
     """
+    due, elapsed, codes, _risk = _recompute(calendar, starts, targets, paused_seconds, now,
+                                            paused_since=paused_since, at_risk_ratio=at_risk_ratio,
+                                            thresholds=False)
+    return due, elapsed, codes
+
+
+def recompute_with_thresholds(
+    calendar: BusinessCalendar,
+    starts: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    paused_seconds: npt.ArrayLike,
+    now: datetime,
+    *,
+    paused_since: npt.ArrayLike | None = None,
+    at_risk_ratio: float = DEFAULT_AT_RISK_RATIO,
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int8], FloatArray]:
+    """`recompute_many`, plus the instant each running clock reaches `at_risk_ratio` of its target.
+
+    The fourth array is the epoch second at which a clock that is on track now becomes at risk
+    (if it keeps running); the bulk pass stores it as the clock's next check. It is computed on
+    the same timeline, in the same pass, as the due times (one more `np.searchsorted`).
+    """
+    return _recompute(calendar, starts, targets, paused_seconds, now,
+                      paused_since=paused_since, at_risk_ratio=at_risk_ratio, thresholds=True)
+
+
+def _recompute(
+    calendar: BusinessCalendar,
+    starts: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    paused_seconds: npt.ArrayLike,
+    now: datetime,
+    *,
+    paused_since: npt.ArrayLike | None,
+    at_risk_ratio: float,
+    thresholds: bool,
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int8], FloatArray]:
     start = _column(starts, "starts")
     target = _column(targets, "targets")
     paused = _column(paused_seconds, "paused_seconds")
@@ -72,7 +109,7 @@ def recompute_many(
         clock_stop = np.where(waiting, np.minimum(pause_begins, now_epoch), now_epoch)
     if not len(start):
         empty = np.empty(0, dtype=np.float64)
-        return empty, empty.copy(), np.empty(0, dtype=np.int8)
+        return empty, empty.copy(), np.empty(0, dtype=np.int8), empty.copy()
 
     timeline = BusinessTimeline.build(
         calendar,
@@ -86,10 +123,15 @@ def recompute_many(
     needed = at_start + target + paused
     timeline = timeline.extended(float(needed.max()))
     due = np.maximum(timeline.moments_at(needed), start)
+    risk = np.empty(0, dtype=np.float64)
+    if thresholds:
+        # The at-risk threshold comes before the due time, so the timeline already reaches it.
+        risk = np.maximum(timeline.moments_at(at_start + at_risk_ratio * target + paused), start)
+        risk = np.where(waiting, np.nan, risk)
 
     codes = evaluate_many(target, elapsed, at_risk_ratio=at_risk_ratio, paused=waiting)
     due = np.where(waiting & (elapsed < target), np.nan, due)
-    return due, elapsed, codes
+    return due, elapsed, codes, risk
 
 
 def _column(values: npt.ArrayLike, name: str) -> FloatArray:

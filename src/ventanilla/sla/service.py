@@ -8,10 +8,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
+from sqlalchemy import Table, and_, delete, func, insert, not_, or_, select, text, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,7 +25,7 @@ from ventanilla.sla.calendar import BusinessCalendar
 from ventanilla.sla.clock import add_business_seconds, closed_pause_seconds
 from ventanilla.sla.epoch import epoch
 from ventanilla.sla.models import TARGETS, CaseSla, SlaAlert, SlaAlertRecipient, SlaPolicy
-from ventanilla.sla.recompute import recompute_many
+from ventanilla.sla.recompute import recompute_many, recompute_with_thresholds
 from ventanilla.sla.status import DEFAULT_AT_RISK_RATIO, SlaState
 
 RUNNING_STATES = (SlaState.ON_TRACK.value, SlaState.AT_RISK.value, SlaState.PAUSED.value)
@@ -60,14 +60,9 @@ def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalen
     settings["calendar"] = calendar.to_dict()
     workspace.settings = settings  # a new dict, so the JSON column is seen as changed
     session.flush()
-    # Running clocks move with the calendar: forget their due times and recompute them now.
-    c = CaseSla
-    session.execute(update(c).where(c.workspace_id == workspace_id, c.stopped_at.is_(None)).values(
-        next_check=None,
-        first_response_due=sql_case((c.first_responded_at.is_(None), None), else_=c.first_response_due),
-        next_response_due=sql_case((c.next_response_done_at.is_(None), None), else_=c.next_response_due),
-        resolution_due=None))
-    recompute_open_cases(session, utcnow(), workspace_id=workspace_id, full=True)
+    # Running clocks move with the calendar: every running target's due time is recomputed now
+    # and written in the same single pass (one bulk UPDATE, not one to forget them and another).
+    recompute_open_cases(session, utcnow(), workspace_id=workspace_id, full=True, reset=True)
     record(session, actor, "sla.calendar_set", target_type="workspace", target_id=workspace_id,
            workspace_id=workspace_id, before={"calendar": before}, after={"calendar": settings["calendar"]})
 
@@ -288,7 +283,7 @@ def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | N
     return len(rows)
 
 
-def _insert_ignore(session: Session, model: type[Any], conflict: list[str]) -> Any:
+def _insert_ignore(session: Session, model: Any, conflict: list[str]) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return pg_insert(model).on_conflict_do_nothing(index_elements=conflict)
@@ -447,7 +442,6 @@ class RecomputeResult:
     seconds: float = 0.0
 
 
-_STATE_NAMES = np.array([state.value for state in SlaState], dtype=object)
 # `next_check` of a clock that only an event can change (paused, breached, met): far in the future.
 _NEVER = 1e12
 # Bits of the `flags` column read by `recompute_open_cases` (packed, so 100,000 rows stay cheap to fetch).
@@ -456,10 +450,25 @@ _DUE_NULL = {"first_response": 4, "next_response": 8, "resolution": 16}
 _UNALERTED = {("first_response", "at_risk"): 32, ("first_response", "breached"): 64,
               ("next_response", "at_risk"): 128, ("next_response", "breached"): 256,
               ("resolution", "at_risk"): 512, ("resolution", "breached"): 1024}
+# A state name per code, and None first: `_STATE_OR_KEEP[code + 1]`, code -1 meaning "unchanged".
+_STATE_OR_KEEP = np.array([None, *(state.value for state in SlaState)], dtype=object)
+_PG_STATE_OR_KEEP = ["NULL", *(state.value for state in SlaState)]
+_AT_RISK, _BREACHED = SlaState.AT_RISK.code, SlaState.BREACHED.code
+_ON_TRACK = SlaState.ON_TRACK.code
+_KIND_CODES = {"at_risk": _AT_RISK, "breached": _BREACHED}
+# Columns of the bulk read, in order (every one a number, so the rows become one float array).
+_ID, _WORKSPACE, _STARTED, _PAUSED_SINCE, _NEXT_STARTED = range(5)
+_TARGET_COLUMNS = {"first_response": 5, "next_response": 8, "resolution": 11}  # seconds, paused, state
+_FLAGS, _NEXT_CHECK = 14, 15
 
 
 def _flag(condition: Any, bit: int) -> Any:
     return sql_case((condition, bit), else_=0)
+
+
+def _state_code(column: Any) -> Any:
+    """SQL: a stored state as its `SlaState.code` (NULL stays NULL)."""
+    return sql_case({state.value: state.code for state in SlaState}, value=column)
 
 
 def _settled(target: str) -> Any:
@@ -477,16 +486,39 @@ def _settled(target: str) -> Any:
     return or_(*conditions)
 
 
+def _read_clocks(connection: Any, query: Any, width: int) -> np.ndarray[Any, Any]:
+    """The rows of an all-numeric select as one float array (NULL: NaN).
+
+    Read through the driver's own cursor: 100,000 rows of plain tuples go straight into numpy,
+    without a result object per row (half the cost of the read). The query holds no bound
+    parameter (`literal_binds`: only numbers we produce ourselves).
+    """
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return np.empty((0, width))
+    return np.array(rows, dtype=np.float64)
+
+
 def recompute_open_cases(session: Session, now: datetime | None = None, *,
                          workspace_id: int | None = None, full: bool = False,
-                         at_risk_ratio: float = DEFAULT_AT_RISK_RATIO) -> RecomputeResult:
+                         at_risk_ratio: float = DEFAULT_AT_RISK_RATIO, reset: bool = False) -> RecomputeResult:
     """Refresh the running clocks at once: states, due times, and alerts (each exactly once).
 
     Start times are read as epoch seconds by the database (`epoch`) and the clocks computed
-    with numpy (`recompute_many`). A pass reads the clocks whose `next_check` has come (a
-    threshold or due time reached, or an event since the last pass); `full=True` reads every
-    running clock. Clocks that can no longer change (met, or breached and alerted) are never
-    read.
+    with numpy (`recompute_with_thresholds`). A pass reads the clocks whose `next_check` has
+    come (a threshold or due time reached, or an event since the last pass); `full=True` reads
+    every running clock. Clocks that can no longer change (met, or breached and alerted) are
+    never read. Only the clocks whose state, due time or next check changed are written, in
+    one bulk statement.
+
+    `reset=True` (with `full=True`, after a calendar change) rewrites every running target's due
+    time and state, even those the pass would otherwise keep.
 
     Safe to run twice or concurrently: on PostgreSQL passes take turns on an advisory lock (and
     SQLite's writers queue on BEGIN IMMEDIATE); the UNIQUE (case, target, kind) on alerts is
@@ -504,73 +536,74 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
              + sum((_flag(getattr(c, f"{t}_due").is_(None), bit) for t, bit in _DUE_NULL.items()), start=0)
              + sum((_flag(getattr(c, f"{t}_{k}_alerted_at").is_(None), bit) for (t, k), bit in _UNALERTED.items()),
                    start=0))
-    query = select(
-        c.id, c.workspace_id, epoch(c.started_at), epoch(c.paused_since), epoch(c.next_response_started_at),
-        c.first_response_seconds, c.first_response_paused, c.first_response_state,
-        c.next_response_seconds, c.next_response_paused, c.next_response_state,
-        c.resolution_seconds, c.resolution_paused, c.resolution_state, flags, c.next_check,
-    ).where(c.stopped_at.is_(None), not_(and_(*(_settled(t) for t in TARGETS))))
-    if not full:
+    columns: list[Any] = [c.id, c.workspace_id, epoch(c.started_at), epoch(c.paused_since),
+                          epoch(c.next_response_started_at)]
+    for target in TARGETS:
+        columns += [getattr(c, f"{target}_seconds"), getattr(c, f"{target}_paused"),
+                    _state_code(getattr(c, f"{target}_state"))]
+    columns += [flags, c.next_check]
+    query = select(*columns).where(c.stopped_at.is_(None))
+    if not reset:
+        query = query.where(not_(and_(*(_settled(t) for t in TARGETS))))
+    if not (full or reset):
         query = query.where(or_(c.next_check.is_(None), c.next_check <= now_epoch))
     if workspace_id is not None:
         query = query.where(c.workspace_id == workspace_id)
-    rows = connection.execute(query).fetchall()
-    result = RecomputeResult(cases=len(rows))
-    if not rows:
+    data = _read_clocks(connection, query, len(columns))
+    count = len(data)
+    result = RecomputeResult(cases=count)
+    if not count:
         result.seconds = time.perf_counter() - began
         return result
-    cols = list(zip(*rows, strict=True))
-    ids = np.array(cols[0], dtype=np.int64)
-    workspaces = np.array(cols[1], dtype=np.int64)
-    started = np.array(cols[2], dtype=np.float64)
-    paused_since = np.array(cols[3], dtype=np.float64)
-    bits = np.array(cols[14], dtype=np.int64)
-    columns = {"first_response": (5, started), "next_response": (8, np.array(cols[4], dtype=np.float64)),
-               "resolution": (11, started)}
+    ids = data[:, _ID].astype(np.int64)
+    workspaces = data[:, _WORKSPACE].astype(np.int64)
+    started = data[:, _STARTED]
+    paused_since = data[:, _PAUSED_SINCE]
+    bits = np.nan_to_num(data[:, _FLAGS]).astype(np.int64)
+    starts = {"first_response": started, "next_response": data[:, _NEXT_STARTED], "resolution": started}
     calendars = {int(ws): workspace_calendar(session, int(ws)) for ws in np.unique(workspaces)}
+    groups = {ws: workspaces == ws for ws in calendars}
     candidates: list[tuple[int, str, str, float]] = []  # (row index, target, kind, due)
-    next_check = np.full(len(rows), _NEVER)
+    next_check = np.full(count, _NEVER)
     writes: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
-    any_change = np.zeros(len(rows), dtype=np.bool_)
+    any_change = np.zeros(count, dtype=np.bool_)
     for target in TARGETS:
-        first_col, start = columns[target]
-        seconds = np.array(cols[first_col], dtype=np.float64)
-        paused = np.nan_to_num(np.array(cols[first_col + 1], dtype=np.float64))
-        stored = np.array(cols[first_col + 2], dtype=object)
+        first_col, start = _TARGET_COLUMNS[target], starts[target]
+        seconds = data[:, first_col]
+        paused = np.nan_to_num(data[:, first_col + 1])
+        stored = data[:, first_col + 2]  # state code, NaN when none is stored
         live = ~np.isnan(seconds) & ~np.isnan(start)
         if _LIVE[target]:
             live &= (bits & _LIVE[target]) > 0
-        state = stored.copy()
-        due = np.full(len(rows), np.nan)
-        wake = np.full(len(rows), _NEVER)
+        state = np.full(count, -1, dtype=np.int64)  # -1: not computed here
+        due = np.full(count, np.nan)
+        wake = np.full(count, _NEVER)
         for ws, calendar in calendars.items():
-            mask = live & (workspaces == ws)
+            mask = live & groups[ws]
             if not mask.any():
                 continue
-            due_calc, _elapsed, codes = recompute_many(
+            # The due time, and when the at-risk threshold is reached (`ratio x target`), in one pass.
+            due_calc, _elapsed, codes, risk_at = recompute_with_thresholds(
                 calendar, start[mask], seconds[mask], paused[mask], now,
                 paused_since=paused_since[mask], at_risk_ratio=at_risk_ratio)
-            # When the at-risk threshold is reached: the due time of `ratio x target`.
-            risk_at, _, _ = recompute_many(calendar, start[mask], seconds[mask] * at_risk_ratio, paused[mask], now,
-                                           paused_since=paused_since[mask], at_risk_ratio=at_risk_ratio)
-            state[mask] = _STATE_NAMES[codes]
+            state[mask] = codes
             due[mask] = due_calc
-            wake[mask] = np.select([codes == SlaState.ON_TRACK.code, codes == SlaState.AT_RISK.code],
-                                   [risk_at, due_calc], _NEVER)
+            wake[mask] = np.select([codes == _ON_TRACK, codes == _AT_RISK], [risk_at, due_calc], _NEVER)
         next_check = np.fmin(next_check, np.where(live, wake, _NEVER))
         due_null = (bits & _DUE_NULL[target]) > 0
         changed = live & ((state != stored) | (due_null != np.isnan(due)))
+        if reset:
+            changed = live.copy()
         any_change |= changed
-        kept = state.copy()
-        kept[~changed] = None
-        writes[target] = (kept, due)
+        writes[target] = (np.where(changed, state, -1), due)
         result.changed += int(changed.sum())
-        for kind in ("at_risk", "breached"):
-            hit = np.flatnonzero(live & (state == kind) & ((bits & _UNALERTED[(target, kind)]) > 0))
+        for kind, code in _KIND_CODES.items():
+            hit = np.flatnonzero(live & (state == code) & ((bits & _UNALERTED[(target, kind)]) > 0))
             candidates += [(int(i), target, kind, float(due[i])) for i in hit]
     next_check = np.nan_to_num(next_check, nan=_NEVER)
-    stored_check = np.array(cols[15], dtype=np.float64)
-    dirty = any_change | ~(np.abs(next_check - stored_check) < 0.0005)
+    dirty = any_change | ~(np.abs(next_check - data[:, _NEXT_CHECK]) < 0.0005)
+    if reset:
+        dirty[:] = True
     if dirty.any():
         _write_clocks(connection, ids[dirty], {t: (s[dirty], d[dirty]) for t, (s, d) in writes.items()},
                       next_check[dirty], now, postgres=postgres)
@@ -586,11 +619,23 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
     return result
 
 
+def _sqlite_stamp(moment: datetime) -> str:
+    """A UTC datetime as the text SQLAlchemy stores for it on SQLite."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _sqlite_datetimes(epochs: np.ndarray[Any, Any]) -> list[str | None]:
-    """Epoch seconds as the text SQLAlchemy stores for a UTC DateTime on SQLite (NaN: NULL)."""
-    micros = np.round(np.nan_to_num(epochs) * 1e6).astype("int64").astype("datetime64[us]")
-    texts = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
-    return [None if missing else str(value) for value, missing in zip(texts, np.isnan(epochs), strict=True)]
+    """Epoch seconds as the text SQLAlchemy stores for a UTC DateTime on SQLite (NaN: None)."""
+    missing = np.isnan(epochs)
+    micros = np.round(np.where(missing, 0.0, epochs) * 1e6).astype(np.int64).astype("datetime64[us]")
+    texts = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ").astype(object)
+    texts[missing] = None
+    return list(texts.tolist())
+
+
+def _pg_array(values: list[Any], form: Any = repr) -> str:
+    """A PostgreSQL array literal of numbers (or of words from `form`, such as NULL or a state)."""
+    return "{" + ",".join(map(form, values)) + "}"
 
 
 def _write_clocks(connection: Any, ids: np.ndarray[Any, Any],
@@ -598,34 +643,44 @@ def _write_clocks(connection: Any, ids: np.ndarray[Any, Any],
                   next_check: np.ndarray[Any, Any], now: datetime, *, postgres: bool) -> None:
     """Store each read clock's next check and, where they changed, its targets' states and due times.
 
-    A None state means "unchanged, keep what is stored"; a NaN due time is stored as NULL.
+    A state code of -1 means "unchanged, keep what is stored"; a NaN due time is stored as NULL.
+    Targets unchanged on every written row are left out of the statement.
     """
+    targets = [t for t in TARGETS if (writes[t][0] >= 0).any()]
     if postgres:
-        # One statement over arrays: far faster than 100,000 single-row UPDATEs.
-        sets = ", ".join(
+        # One statement over arrays, each sent as one array literal built here: psycopg adapting
+        # 100,000-element Python lists costs more than the UPDATE itself.
+        sets = "".join(
             f"{t}_state = COALESCE(u.{t}_s, c.{t}_state), "
-            f"{t}_due = CASE WHEN u.{t}_s IS NULL THEN c.{t}_due WHEN u.{t}_d = 'NaN' THEN NULL "
-            f"ELSE to_timestamp(u.{t}_d) END" for t in TARGETS)
-        arrays = ", ".join(f"CAST(:{t}_s AS varchar[]), CAST(:{t}_d AS float8[])" for t in TARGETS)
-        names = ", ".join(f"{t}_s, {t}_d" for t in TARGETS)
-        params: dict[str, Any] = {"ids": ids.tolist(), "next": next_check.tolist(), "now": now}
-        for t in TARGETS:
-            params[f"{t}_s"], params[f"{t}_d"] = writes[t][0].tolist(), writes[t][1].tolist()
+            f"{t}_due = CASE WHEN u.{t}_s IS NULL THEN c.{t}_due WHEN u.{t}_d < 0 THEN NULL "
+            f"ELSE to_timestamp(u.{t}_d) END, " for t in targets)
+        arrays = "".join(f"CAST(:{t}_s AS varchar[]), CAST(:{t}_d AS float8[]), " for t in targets)
+        names = "".join(f"{t}_s, {t}_d, " for t in targets)
+        params: dict[str, Any] = {"ids": _pg_array(ids.tolist()), "next": _pg_array(next_check.tolist()),
+                                  "now": now}
+        for t in targets:
+            due = writes[t][1]
+            params[f"{t}_s"] = _pg_array((writes[t][0] + 1).tolist(), _PG_STATE_OR_KEEP.__getitem__)
+            params[f"{t}_d"] = _pg_array(np.where(np.isnan(due), -1.0, due).tolist())
         connection.execute(text(
-            f"UPDATE case_sla AS c SET {sets}, next_check = u.next, updated_at = :now "
-            f"FROM unnest(CAST(:ids AS integer[]), {arrays}, CAST(:next AS float8[])) "
-            f"AS u(id, {names}, next) WHERE c.id = u.id"), params)
+            f"UPDATE case_sla AS c SET {sets}next_check = u.next, updated_at = :now "
+            f"FROM unnest(CAST(:ids AS integer[]), {arrays}CAST(:next AS float8[])) "
+            f"AS u(id, {names}next) WHERE c.id = u.id"), params)
         return
-    sets = ", ".join(f"{t}_state = coalesce(?{2 * n + 1}, {t}_state), "
-                     f"{t}_due = CASE WHEN ?{2 * n + 1} IS NULL THEN {t}_due ELSE ?{2 * n + 2} END"
-                     for n, t in enumerate(TARGETS))
-    stamp = _sqlite_datetimes(np.array([now.timestamp()]))[0]
+    # SQLite: one prepared UPDATE run for every row (executemany, no ORM), the due times already
+    # formatted as SQLAlchemy stores them (numpy formats 100,000 at once; SQL's strftime is slower).
+    sets = "".join(
+        f"{t}_state = coalesce(?{2 * n + 1}, {t}_state), "
+        f"{t}_due = CASE WHEN ?{2 * n + 1} IS NULL THEN {t}_due ELSE ?{2 * n + 2} END, "
+        for n, t in enumerate(targets))
+    k = 2 * len(targets)
     columns: list[list[Any]] = []
-    for t in TARGETS:
-        columns += [writes[t][0].tolist(), _sqlite_datetimes(writes[t][1])]
+    for t in targets:
+        columns += [_STATE_OR_KEEP[writes[t][0] + 1].tolist(), _sqlite_datetimes(writes[t][1])]
+    stamp = [_sqlite_stamp(now)] * len(ids)
     connection.exec_driver_sql(
-        f"UPDATE case_sla SET {sets}, next_check = ?7, updated_at = ?8 WHERE id = ?9",
-        list(zip(*columns, next_check.tolist(), [stamp] * len(ids), ids.tolist(), strict=True)))
+        f"UPDATE case_sla SET {sets}next_check = ?{k + 1}, updated_at = ?{k + 2} WHERE id = ?{k + 3}",
+        list(zip(*columns, next_check.tolist(), stamp, ids.tolist(), strict=True)))
 
 
 def escalation_leads(session: Session, case_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -661,12 +716,12 @@ def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, s
     rows = [{"workspace_id": ws, "case_id": cid, "target": target, "kind": kind, "due_at": _moment(due),
              "escalated_to": leads.get(cid) if kind == "breached" else None, "created_at": now}
             for _, cid, ws, target, kind, due in candidates]
-    created: list[Any] = []
-    for start in range(0, len(rows), _CHUNK):
-        statement = _insert_ignore(session, SlaAlert, ["case_id", "target", "kind"]).values(
-            rows[start:start + _CHUNK]).returning(SlaAlert.id, SlaAlert.case_id, SlaAlert.target,
-                                                  SlaAlert.kind, SlaAlert.workspace_id)
-        created += session.execute(statement).all()
+    # One Core INSERT run over all rows (batched by the driver into multi-row VALUES with RETURNING),
+    # not a statement compiled per chunk: only the alerts really created come back.
+    table = cast(Table, SlaAlert.__table__)
+    statement = _insert_ignore(session, table, ["case_id", "target", "kind"]).returning(
+        table.c.id, table.c.case_id, table.c.target, table.c.kind, table.c.workspace_id)
+    created: list[Any] = list(session.connection().execute(statement, rows).all()) if rows else []
     # Mark every candidate (new or already there), so later passes do not try again.
     for target in TARGETS:
         for kind in ("at_risk", "breached"):
@@ -696,8 +751,8 @@ def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, s
         drafts.append(EventDraft(f"case.sla_{kind}", "case", str(case_id), workspace_id,
                                  after={"target": target, "alert_id": alert_id,
                                         "escalated_to": leads.get(case_id) if kind == "breached" else None}))
-    for start in range(0, len(recipients), _CHUNK):
-        session.execute(insert(SlaAlertRecipient), recipients[start:start + _CHUNK])
+    if recipients:
+        session.connection().execute(insert(cast(Table, SlaAlertRecipient.__table__)), recipients)
     by_people: dict[tuple[int, ...], list[int]] = {}
     for case_id, people in escalated.items():
         by_people.setdefault(tuple(people), []).append(case_id)

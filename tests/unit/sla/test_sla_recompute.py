@@ -16,7 +16,7 @@ from ventanilla.sla.clock import (
     elapsed_business_seconds,
     merged_pauses,
 )
-from ventanilla.sla.recompute import recompute_many
+from ventanilla.sla.recompute import recompute_many, recompute_with_thresholds
 from ventanilla.sla.status import SlaState, evaluate
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -167,3 +167,31 @@ def test_bulk_on_a_24_7_desk_is_wall_clock_arithmetic() -> None:
 
     np.testing.assert_allclose(due, starts + targets + paused, atol=1e-6)
     np.testing.assert_allclose(elapsed, np.maximum(epoch(now) - starts - paused, 0), atol=1e-6)
+
+
+def test_the_at_risk_moment_comes_with_the_due_time_in_one_pass() -> None:
+    rng = random.Random(75)
+    now = datetime(2026, 4, 10, 12, tzinfo=UTC)
+    cases = [random_case(rng, now) for _ in range(1500)]
+    starts = np.array([epoch(start) for start, _, _ in cases])
+    targets = np.array([target for _, target, _ in cases])
+    paused = np.array([rng.uniform(0, 4 * HOUR) for _ in cases])
+    since = np.array([next((epoch(b) for b, e in pauses if e is None), np.nan) for _, _, pauses in cases])
+
+    due, elapsed, codes, risk = recompute_with_thresholds(DESK, starts, targets, paused, now, paused_since=since,
+                                                          at_risk_ratio=0.8)
+    plain_due, plain_elapsed, plain_codes = recompute_many(DESK, starts, targets, paused, now, paused_since=since,
+                                                           at_risk_ratio=0.8)
+    np.testing.assert_array_equal(due, plain_due)
+    np.testing.assert_array_equal(elapsed, plain_elapsed)
+    np.testing.assert_array_equal(codes, plain_codes)
+    # The moment 80 % of the target has run: the due time of a promise of 80 % of it.
+    risk_due, _, _ = recompute_many(DESK, starts, 0.8 * targets, paused, now, paused_since=since)
+    running = np.isnan(since)
+    assert running.sum() > 300 and (~running).sum() > 30
+    np.testing.assert_allclose(risk[running], risk_due[running], atol=1e-6)
+    assert np.isnan(risk[~running]).all()  # waiting on the customer: no threshold to wait for
+    on_track = codes == SlaState.ON_TRACK.code
+    assert on_track.sum() > 20 and (risk[on_track] > epoch(now)).all()
+    at_risk = codes == SlaState.AT_RISK.code
+    assert at_risk.sum() > 20 and (risk[at_risk] <= epoch(now)).all() and (due[at_risk] >= epoch(now)).all()

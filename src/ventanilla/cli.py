@@ -120,7 +120,7 @@ def serve(
 
 @app.command()
 def clock() -> None:
-    """Run the periodic jobs (SLA alerts, outbox retries, channel polling, crisis and follow-ups).
+    """Run the periodic jobs (search index, SLA alerts, outbox retries, polling, crisis, follow-ups).
 
     Run one per installation when background work goes to Celery workers; without a broker,
     `ventanilla serve` already runs them in a background thread.
@@ -370,9 +370,10 @@ def export_dossier(
 def audit_verify() -> None:
     """Check the audit chain. Exit 0 with the count when it holds; exit 1 naming the first broken event."""
     from ventanilla.audit.service import verify
-    from ventanilla.db import session_scope
+    from ventanilla.db import session_factory
 
-    with session_scope() as session:
+    # A read-only session: on SQLite it does not hold the write lock while the chain is read.
+    with session_factory(readonly=True)() as session:
         result = verify(session)
     if result.ok:
         console.print(f"audit chain holds: {result.checked} events checked")

@@ -10,8 +10,9 @@ def test_due_jobs_run_once_per_interval_and_survive_failures(desk: Desk, monkeyp
     last: dict[str, float] = {}
     first = clock.run_due(last, now=1000.0)
     assert first == [job.task for job in clock.JOBS]  # every job is registered and runs on a real database
-    assert clock.run_due(last, now=1030.0) == []
-    assert clock.run_due(last, now=1061.0) == ["sla.recompute", "replies.send", "channels.sync"]
+    assert clock.run_due(last, now=1005.0) == []
+    assert clock.run_due(last, now=1030.0) == ["search.index"]
+    assert clock.run_due(last, now=1061.0) == ["search.index", "sla.recompute", "replies.send", "channels.sync"]
 
     from ventanilla.workers.queue import TASKS
 

@@ -121,13 +121,15 @@ def list_cases(
     priority: Annotated[int | None, Query(ge=1, le=4)] = None, assignee: str | None = None,
     q: str | None = None, sort: str = "priority",
     page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    hidden: Annotated[str | None, Query(pattern="^(only|all)$")] = None,
 ) -> CasePage:
-    """Cases as the inbox lists them, with the same filters."""
+    """Cases as the inbox lists them, with the same filters (hidden spam left out unless `hidden`
+    is "only" or "all")."""
     result = service.inbox(session, workspace_id=principal.workspace_id, user_id=principal.user_id,
                            filters=service.InboxFilter(status=status or None, channel_id=channel_id,
                                                        language=language, priority=priority,
                                                        assignee=assignee, q=q, sort=sort, page=page,
-                                                       per_page=per_page))
+                                                       per_page=per_page, hidden=hidden))
     return CasePage(items=[CaseOut.model_validate(r.case) for r in result.rows], total=result.total,
                     page=result.page, per_page=result.per_page)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
 from ventanilla.accounts.models import Membership, Role
 from ventanilla.audit.service import Actor, record
@@ -196,3 +196,27 @@ def pending_hide_requests(session: Session, *, workspace_id: int) -> list[PostVi
     return list(session.scalars(select(PostVisibility).where(
         PostVisibility.workspace_id == workspace_id,
         PostVisibility.state == VisibilityState.requested.value).order_by(PostVisibility.id)))
+
+
+def hidden_spam_case_ids(session: Session, *, workspace_id: int) -> set[int]:
+    """The workspace's cases whose every customer post is spam a lead agreed to fold away.
+
+    The inbox leaves these out by default (and lists them alone on request). Our own replies on
+    such a case do not bring it back; a new post from the customer does. One query over the hidden
+    posts (which are few), with the rest as scalar subqueries in its select list, which no planner
+    turns into a scan of every post: each hidden post's case (by primary key) and whether that
+    case has an inbound post still shown (the post index by case, first match only).
+    """
+    hidden_post = aliased(Post, name="hidden_post")
+    case_post = aliased(Post, name="case_post")
+    case_post_hide = aliased(PostVisibility, name="case_post_visibility")
+    case_of = (select(hidden_post.case_id).where(hidden_post.id == PostVisibility.post_id)
+               .correlate(PostVisibility).scalar_subquery())
+    shown = (select(case_post.id)
+             .outerjoin(case_post_hide, and_(case_post_hide.post_id == case_post.id,
+                                             case_post_hide.hidden.is_(True)))
+             .where(case_post.case_id == case_of, case_post.direction == "in", case_post_hide.id.is_(None))
+             .correlate(PostVisibility).limit(1).scalar_subquery())
+    rows = session.execute(select(case_of, shown).where(PostVisibility.workspace_id == workspace_id,
+                                                        PostVisibility.hidden.is_(True))).all()
+    return {case_id for case_id, shown_post in rows if case_id is not None and shown_post is None}

@@ -7,17 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, false, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ventanilla.accounts.models import Membership, User
 from ventanilla.audit.service import SYSTEM, Actor, EventDraft, events_for, record, record_many
+from ventanilla.bulk import bulk_insert, one_of, reserve_ids
+from ventanilla.cases.guardrails import hidden_spam_case_ids
 from ventanilla.cases.models import OPEN_STATUSES, Case, CaseStatus, Note
 from ventanilla.cases.search import case_matches
 from ventanilla.db import utcnow
 from ventanilla.events import publish
 from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.ingest.pending import PendingPost, load_pending
 
 # Which status may follow which; "closed" is final except through an explicit reopen.
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -42,72 +45,66 @@ class CaseConflict(CaseError):
         self.holder = holder
 
 
-def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
-    """Put each new inbound post in a case: its author's open case on the same channel or
-    thread, or a new one. Idempotent: posts that already have a case are left alone.
-    Returns post id -> case id for the posts it placed."""
-    if not post_ids:
-        return {}
-    posts = session.execute(
-        select(Post.id, Post.workspace_id, Post.author_id, Post.channel_id, Post.thread_external_id,
-               Post.text, Post.language, Post.created_at, Post.labels)
-        .where(Post.id.in_(post_ids), Post.case_id.is_(None), Post.direction == "in")
-        .order_by(Post.created_at, Post.id)
-    ).all()
-    if not posts:
-        return {}
-    author_ids = list({p.author_id for p in posts})
-    open_cases: dict[int, list[dict[str, Any]]] = {}
+@dataclass(slots=True)
+class Placement:
+    """Where `place_posts` put each post, and the cases it opened or extended (to announce)."""
+
+    case_of: dict[int, int] = field(default_factory=dict)
+    opened: list[int] = field(default_factory=list)
+    extended: list[int] = field(default_factory=list)
+
+
+def _open_cases(session: Session, author_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
     for start in range(0, len(author_ids), 500):
         rows = session.execute(
-            select(Case.id, Case.author_id, Case.channel_id, Case.thread_key, Case.post_count,
-                   Case.last_activity_at, Case.priority)
-            .where(Case.author_id.in_(author_ids[start:start + 500]), Case.status.in_(OPEN_VALUES))
+            select(Case.id, Case.author_id, Case.channel_id, Case.thread_key, Case.last_activity_at, Case.priority)
+            .where(one_of(session, Case.author_id, author_ids[start:start + 500]), Case.status.in_(OPEN_VALUES))
             .order_by(Case.last_activity_at.desc())
         ).all()
         for r in rows:
-            open_cases.setdefault(r.author_id, []).append(
+            found.setdefault(r.author_id, []).append(
                 {"id": r.id, "channel_id": r.channel_id, "thread_key": r.thread_key,
                  "added": 0, "last": r.last_activity_at, "priority": r.priority, "new": False})
+    return found
+
+
+CASE_COLUMNS = ("id", "workspace_id", "author_id", "channel_id", "thread_key", "origin_post_id", "status",
+                "priority", "language", "subject", "opened_at", "last_activity_at", "post_count", "version")
+
+
+def place_posts(session: Session, posts: Sequence[PendingPost]) -> Placement:
+    """Decide each post's case (its author's open case on the same channel or thread, or a new
+    one), set ``case_id`` on the posts, write the cases and their audit events. The posts
+    themselves are not written here; call `announce` once they are."""
+    placement = Placement()
+    posts = [p for p in posts if p.case_id is None]
+    if not posts:
+        return placement
+    open_cases = _open_cases(session, list({p.author_id for p in posts}))
     new_cases: list[dict[str, Any]] = []
-    placement: list[tuple[int, dict[str, Any]]] = []
+    placed: list[tuple[PendingPost, dict[str, Any]]] = []
     for post in posts:
         candidates = open_cases.setdefault(post.author_id, [])
         match = next((c for c in candidates if c["channel_id"] == post.channel_id
                       or (post.thread_external_id and c["thread_key"] == post.thread_external_id)), None)
-        priority = int((post.labels or {}).get("priority", 3))
+        priority = post.priority
         if match is None:
             match = {"id": None, "channel_id": post.channel_id, "thread_key": post.thread_external_id,
-                     "added": 0, "last": post.created_at, "priority": priority, "new": True,
-                     "origin": post.id,
-                     "row": {"workspace_id": post.workspace_id, "author_id": post.author_id,
-                             "channel_id": post.channel_id, "thread_key": post.thread_external_id,
-                             "status": CaseStatus.new.value, "priority": priority,
-                             "language": post.language, "subject": post.text[:280],
-                             "opened_at": post.created_at, "last_activity_at": post.created_at,
-                             "post_count": 0, "version": 1}}
+                     "added": 0, "last": post.created_at, "priority": priority, "new": True, "origin": post}
             candidates.insert(0, match)
             new_cases.append(match)
         match["added"] += 1
         match["last"] = max(match["last"], post.created_at)
         match["priority"] = min(match["priority"], priority)
-        placement.append((post.id, match))
+        placed.append((post, match))
     case_table = cast(Table, Case.__table__)
-    if new_cases:
-        for c in new_cases:
-            c["row"]["post_count"] = c["added"]
-            c["row"]["last_activity_at"] = c["last"]
-            c["row"]["priority"] = c["priority"]
-            c["row"]["origin_post_id"] = c["origin"]
-        session.execute(case_table.insert(), [c["row"] for c in new_cases])
-        by_origin: dict[int, int] = {}
-        origins = [c["origin"] for c in new_cases]
-        for start in range(0, len(origins), 500):
-            by_origin.update((int(r[0] or 0), r[1]) for r in session.execute(
-                select(Case.origin_post_id, Case.id).where(Case.origin_post_id.in_(origins[start:start + 500]))
-            ).all())
-        for c in new_cases:
-            c["id"] = by_origin[c["origin"]]
+    for case, case_id in zip(new_cases, reserve_ids(session, case_table, len(new_cases)), strict=True):
+        case["id"] = case_id
+    bulk_insert(session, case_table, CASE_COLUMNS, [
+        (c["id"], o.workspace_id, o.author_id, o.channel_id, o.thread_external_id, o.id, CaseStatus.new.value,
+         c["priority"], o.language, o.text[:280], o.created_at, c["last"], c["added"], 1)
+        for c in new_cases for o in (c["origin"],)])
     existing = [c for cs in open_cases.values() for c in cs if not c["new"] and c["added"]]
     if existing:
         session.execute(
@@ -117,20 +114,41 @@ def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
                 version=case_table.c.version + 1),
             [{"cid": c["id"], "added": c["added"], "last": c["last"], "prio": c["priority"]} for c in existing],
         )
-    post_table = cast(Table, Post.__table__)
-    session.execute(update(post_table).where(post_table.c.id == bindparam("pid")).values(case_id=bindparam("cid")),
-                    [{"pid": pid, "cid": c["id"]} for pid, c in placement])
+    for post, case in placed:
+        post.case_id = case["id"]
     workspace_id = posts[0].workspace_id
     drafts = [EventDraft("case.opened", "case", str(c["id"]), workspace_id,
                          after={"status": "new", "priority": c["priority"]}) for c in new_cases]
     drafts += [EventDraft("case.post_added", "case", str(c["id"]), workspace_id,
-                          after={"post_id": pid}) for pid, c in placement if not c["new"]]
+                          after={"post_id": post.id}) for post, c in placed if not c["new"]]
     record_many(session, SYSTEM, drafts)
-    if new_cases:
-        publish(session, "case.opened", case_ids=[c["id"] for c in new_cases])
-    if existing:
-        publish(session, "case.post_added", case_ids=[c["id"] for c in existing])
-    return {pid: c["id"] for pid, c in placement}
+    placement.case_of = {post.id: case["id"] for post, case in placed}
+    placement.opened = [c["id"] for c in new_cases]
+    placement.extended = [c["id"] for c in existing]
+    return placement
+
+
+def announce(session: Session, placement: Placement) -> None:
+    """Tell the other domains (SLA, routing, crisis...) about the cases `place_posts` touched."""
+    if placement.opened:
+        publish(session, "case.opened", case_ids=placement.opened)
+    if placement.extended:
+        publish(session, "case.post_added", case_ids=placement.extended)
+
+
+def attach_posts(session: Session, post_ids: Sequence[int]) -> dict[int, int]:
+    """Put each stored inbound post without a case in one (see `place_posts`). Idempotent:
+    posts that already have a case are left alone. Returns post id -> case id for those placed."""
+    if not post_ids:
+        return {}
+    placement = place_posts(session, load_pending(session, list(post_ids)))
+    if placement.case_of:
+        post_table = cast(Table, Post.__table__)
+        session.execute(update(post_table).where(post_table.c.id == bindparam("pid"))
+                        .values(case_id=bindparam("cid")),
+                        [{"pid": pid, "cid": cid} for pid, cid in placement.case_of.items()])
+    announce(session, placement)
+    return placement.case_of
 
 
 @dataclass(slots=True)
@@ -144,6 +162,9 @@ class InboxFilter:
     assignee: str | None = None  # "me", "none", or a user id
     q: str | None = None
     label: dict[str, str] = field(default_factory=dict)
+    # Cases whose every customer post is spam a lead folded away: left out (None), listed alone
+    # ("only"), or listed with the others ("all").
+    hidden: str | None = None
     sort: str = "priority"
     page: int = 1
     per_page: int = 50
@@ -156,6 +177,7 @@ class InboxRow:
     channel: Channel
     assignee_name: str | None
     last_text: str
+    hidden: bool = False  # every customer post of the case is spam folded away
 
 
 @dataclass(slots=True)
@@ -164,6 +186,7 @@ class InboxPage:
     total: int
     page: int
     per_page: int
+    hidden_total: int = 0  # cases the same filters leave out as hidden spam
 
     @property
     def pages(self) -> int:
@@ -177,33 +200,70 @@ SORTS = {
 }
 
 
-def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFilter) -> InboxPage:
-    """One page of cases for the inbox, with the newest post of each."""
-    conditions: list[Any] = [Case.workspace_id == workspace_id]
+def _inbox_conditions(session: Session, workspace_id: int, user_id: int, filters: InboxFilter,
+                      plain: bool = False) -> list[Any]:
+    """The filters as SQL conditions on the case table. `plain=True` writes the column tests so
+    that no index can serve them (`col + 0`, `col || ''`): for a query that must find its few
+    rows by primary key, which SQLite's planner (without statistics) would otherwise scan for."""
+    def number(column: Any) -> Any:
+        return column + 0 if plain else column
+
+    def word(column: Any) -> Any:
+        return column.concat("") if plain else column
+
+    conditions: list[Any] = [number(Case.workspace_id) == workspace_id]
     if filters.status == "active":
-        conditions.append(Case.status.in_(OPEN_VALUES))
+        conditions.append(word(Case.status).in_(OPEN_VALUES))
     elif filters.status:
-        conditions.append(Case.status == filters.status)
+        conditions.append(word(Case.status) == filters.status)
     if filters.channel_id:
-        conditions.append(Case.channel_id == filters.channel_id)
+        conditions.append(number(Case.channel_id) == filters.channel_id)
     if filters.language:
-        conditions.append(Case.language == filters.language)
+        conditions.append(word(Case.language) == filters.language)
     if filters.priority:
-        conditions.append(Case.priority == filters.priority)
+        conditions.append(number(Case.priority) == filters.priority)
     if filters.assignee == "me":
-        conditions.append(Case.assignee_id == user_id)
+        conditions.append(number(Case.assignee_id) == user_id)
     elif filters.assignee == "none":
         conditions.append(Case.assignee_id.is_(None))
     elif filters.assignee and filters.assignee.isdigit():
-        conditions.append(Case.assignee_id == int(filters.assignee))
+        conditions.append(number(Case.assignee_id) == int(filters.assignee))
     if filters.q and filters.q.strip():
         conditions.append(case_matches(session, workspace_id=workspace_id, query=filters.q))
     for name, value in filters.label.items():
         conditions.append(Case.id.in_(
             select(Post.case_id).where(Post.workspace_id == workspace_id,
                                        Post.labels[name].as_string() == value)))
+    return conditions
+
+
+def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFilter) -> InboxPage:
+    """One page of cases for the inbox, with the newest post of each."""
+    conditions = _inbox_conditions(session, workspace_id, user_id, filters)
+    # Hidden spam: the few cases whose customer posts are all folded away, found from the hidden
+    # posts, then matched against the filters by primary key. Left out by default, and counted as
+    # the rest's count minus them. Their ids go into the SQL as written numbers (one bound
+    # parameter per id costs more than the query on PostgreSQL).
+    hidden_shown: list[int] = []
+    listed: Any = None
+    if filters.hidden != "all":
+        hidden_cases = sorted(hidden_spam_case_ids(session, workspace_id=workspace_id))
+        listed = bindparam("hidden_cases", hidden_cases, expanding=True, literal_execute=True)
+        if hidden_cases:
+            # SQLite's planner, without statistics, would scan the workspace's cases for these.
+            plain = _inbox_conditions(session, workspace_id, user_id, filters,
+                                      plain=session.get_bind().dialect.name == "sqlite")
+            hidden_shown = list(session.scalars(select(Case.id).where(Case.id.in_(listed), *plain)))
+    if filters.hidden == "only":
+        conditions.append(Case.id.in_(listed) if hidden_shown else false())
+        total = len(hidden_shown)
+    else:
+        total = session.scalar(select(func.count()).select_from(Case).where(and_(*conditions))) or 0
+        total -= len(hidden_shown)
+        if hidden_shown:
+            conditions.append(Case.id.not_in(listed))
+    hidden_total = 0 if filters.hidden in ("only", "all") else len(hidden_shown)
     where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
     per_page = max(1, min(filters.per_page, 200))
     page = max(1, filters.page)
     # Order and page on the case table alone (an index walk), then join the few rows shown.
@@ -228,9 +288,12 @@ def inbox(session: Session, *, workspace_id: int, user_id: int, filters: InboxFi
         ).all():
             if cid is not None:
                 last_text[cid] = text[:400]
+    hidden = set(hidden_shown)
+    if case_ids and filters.hidden == "all":
+        hidden = hidden_spam_case_ids(session, workspace_id=workspace_id) & set(case_ids)
     return InboxPage(
-        [InboxRow(c, a, ch, name, last_text.get(c.id, c.subject)) for c, a, ch, name in rows],
-        total, page, per_page,
+        [InboxRow(c, a, ch, name, last_text.get(c.id, c.subject), c.id in hidden) for c, a, ch, name in rows],
+        total, page, per_page, hidden_total,
     )
 
 

@@ -31,6 +31,8 @@ LABEL_FILTERS: dict[str, tuple[str, ...]] = {
     "intent": ("wants_fix", "wants_heard", "question", "praise", "spam"),
     "offensive": ("yes", "no"),
 }
+# Spam a lead folded away: its cases are left out of the inbox unless asked for.
+HIDDEN_FILTERS = ("only", "all")
 ReadPrincipal = Annotated[Principal, Depends(require_page("read_inbox"))]
 WorkPrincipal = Annotated[Principal, Depends(require_page("work_cases"))]
 
@@ -50,7 +52,7 @@ def inbox_page(
     request: Request, session: DbReadSession, principal: ReadPrincipal,
     status: str = "active", channel: str | None = None, language: str | None = None,
     priority: str | None = None, assignee: str | None = None, q: str | None = None,
-    sort: str = "priority", page: int = 1,
+    sort: str = "priority", page: int = 1, hidden: str | None = None,
 ) -> Response:
     _timezone(request, session, principal)
     labels = {name: request.query_params[name] for name in LABEL_FILTERS
@@ -59,7 +61,7 @@ def inbox_page(
         label=labels,
         status=status or None, channel_id=_int_or_none(channel), language=language or None,
         priority=_int_or_none(priority), assignee=assignee or None, q=(q or "").strip()[:200] or None,
-        sort=sort, page=max(1, page),
+        sort=sort, page=max(1, page), hidden=hidden if hidden in HIDDEN_FILTERS else None,
     )
     result = service.inbox(session, workspace_id=principal.workspace_id, user_id=principal.user_id,
                            filters=filters)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ventanilla.bulk import fewer_collections
 from ventanilla.db import session_scope
 from ventanilla.ingest.channels import get_or_create_channel
 from ventanilla.ingest.files import FileError, Parsed, Rejection, read_csv, read_jsonl, sniff_format
 from ventanilla.ingest.schema import IncomingPost
 from ventanilla.ingest.service import accept
-from ventanilla.workers.pipeline import hand_over
+from ventanilla.workers.pipeline import hand_over, processes_inline
 
 
 @dataclass(slots=True)
@@ -60,32 +61,38 @@ def import_file(
                                         network=network)
         channel_id = channel.id
 
+    # In-process pipeline: each post is labelled and placed before it is written, in the same
+    # transaction. With workers (Celery), posts are stored here and handed over after commit.
+    inline = processes_inline()
+
     def flush(batch: list[IncomingPost]) -> None:
         with session_scope(engine) as session:
             from ventanilla.ingest.models import Channel
 
             ch = session.get(Channel, channel_id)
             assert ch is not None
-            result = accept(session, channel=ch, posts=batch)
+            result = accept(session, channel=ch, posts=batch, process=inline)
         summary.new += len(result.new_post_ids)
         summary.duplicate += result.duplicates
-        hand_over(result.new_post_ids)
+        if not result.processed:
+            hand_over(result.new_post_ids)
         if progress:
             progress(len(batch))
 
     batch: list[IncomingPost] = []
-    for item in items:
-        if isinstance(item, Rejection):
-            rejections.append(item)
-            if progress:
-                progress(1)
-            continue
-        batch.append(item.post)
-        if len(batch) >= chunk:
+    with fewer_collections():
+        for item in items:
+            if isinstance(item, Rejection):
+                rejections.append(item)
+                if progress:
+                    progress(1)
+                continue
+            batch.append(item.post)
+            if len(batch) >= chunk:
+                flush(batch)
+                batch = []
+        if batch:
             flush(batch)
-            batch = []
-    if batch:
-        flush(batch)
     summary.rejected = len(rejections)
     if rejections:
         report_path.parent.mkdir(parents=True, exist_ok=True)

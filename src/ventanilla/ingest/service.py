@@ -1,7 +1,8 @@
 """Accepting posts: dedup by network + external id, authors upserted, nothing written twice.
 
-Writes go through Core ``executemany`` and ids are read back by natural keys: per-row
-RETURNING would make SQLite insert one row per statement.
+New rows get ids reserved up front (`ventanilla.bulk.reserve_ids`) and go in with one bulk write
+per table (COPY on PostgreSQL): nothing is read back, and with ``process`` each post is written
+once, already labelled and in its case.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from ventanilla.bulk import bulk_insert, lookup, refresh_statistics, reserve_ids
 from ventanilla.db import utcnow
 from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.ingest.pending import PendingPost
 from ventanilla.ingest.schema import IncomingPost
 
 CHUNK = 500
+AuthorFacts = tuple[int, int | None, bool]  # id, followers, verified
 POST_TABLE = cast(Table, Post.__table__)
 AUTHOR_TABLE = cast(Table, Author.__table__)
 
@@ -28,6 +32,7 @@ class AcceptResult:
 
     new_post_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
+    processed: bool = False  # labelled and placed in cases already (``accept(process=True)``)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -35,36 +40,41 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start:start + CHUNK]
 
 
-def _author_ids(session: Session, workspace_id: int, handles: Sequence[str]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    for part in _chunks(handles):
-        rows = session.execute(select(Author.id, Author.network, Author.handle)
-                               .where(Author.workspace_id == workspace_id, Author.handle.in_(part))).all()
-        found.update({(r.network, r.handle): r.id for r in rows})
-    return found
+AUTHOR_COLUMNS = ("id", "workspace_id", "network", "handle", "display_name", "followers", "verified",
+                  "first_seen_at", "last_seen_at")
+POST_COLUMNS = ("id", "workspace_id", "channel_id", "author_id", "case_id", "network", "external_id", "direction",
+                "kind", "text", "language", "url", "created_at", "received_at", "parent_external_id",
+                "thread_external_id", "likes", "shares", "replies", "labels", "raw")
 
 
-def _upsert_authors(session: Session, workspace_id: int, posts: Sequence[IncomingPost]) -> dict[tuple[str, str], int]:
+def _upsert_authors(session: Session, workspace_id: int,
+                    posts: Sequence[IncomingPost]) -> dict[tuple[str, str], AuthorFacts]:
+    """Author id, followers and verification for each (network, handle) of ``posts``."""
     latest: dict[tuple[str, str], IncomingPost] = {}
     for post in posts:
         latest[(post.network, post.author.handle)] = post
-    handles = sorted({h for _, h in latest})
-    existing = _author_ids(session, workspace_id, handles)
+    known = _authors(session, workspace_id, list(latest))
     now = utcnow()
-    missing = [k for k in latest if k not in existing]
-    if missing:
-        session.execute(AUTHOR_TABLE.insert(), [
-            {"workspace_id": workspace_id, "network": net, "handle": handle,
-             "display_name": latest[(net, handle)].author.display_name,
-             "followers": latest[(net, handle)].author.followers,
-             "verified": latest[(net, handle)].author.verified,
-             "first_seen_at": now, "last_seen_at": now}
-            for net, handle in missing
-        ])
-        existing.update(_author_ids(session, workspace_id, sorted({h for _, h in missing})))
+    missing = [k for k in latest if k not in known]
+    fresh = set(missing)
+    ids = reserve_ids(session, AUTHOR_TABLE, len(missing))
+    rows = []
+    for (net, handle), author_id in zip(missing, ids, strict=True):
+        author = latest[(net, handle)].author
+        rows.append((author_id, workspace_id, net, handle, author.display_name, author.followers,
+                     author.verified, now, now))
+        known[(net, handle)] = (author_id, author.followers, author.verified)
+    bulk_insert(session, AUTHOR_TABLE, AUTHOR_COLUMNS, rows)
+    refresh_statistics(session, AUTHOR_TABLE, len(rows))
     # Keep what the network now says about known authors (followers change over time).
-    refresh = [{"aid": existing[k], "seen": now, "followers": p.author.followers, "verified": p.author.verified}
-               for k, p in latest.items() if k not in missing and p.author.followers is not None]
+    refresh = []
+    for key, post in latest.items():
+        if key in fresh or post.author.followers is None:
+            continue
+        author_id = known[key][0]
+        refresh.append({"aid": author_id, "seen": now, "followers": post.author.followers,
+                        "verified": post.author.verified})
+        known[key] = (author_id, post.author.followers, post.author.verified)
     if refresh:
         session.execute(
             update(AUTHOR_TABLE).where(AUTHOR_TABLE.c.id == bindparam("aid"))
@@ -72,11 +82,34 @@ def _upsert_authors(session: Session, workspace_id: int, posts: Sequence[Incomin
                     verified=bindparam("verified")),
             refresh,
         )
-    return existing
+    return known
 
 
-def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost]) -> AcceptResult:
-    """Store the posts not seen before (idempotent on network + external id), in one batch."""
+def _by_network(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    # Lookups name the network too, so they use the whole unique index (workspace, network, key).
+    grouped: dict[str, list[str]] = {}
+    for network, key in keys:
+        grouped.setdefault(network, []).append(key)
+    return grouped
+
+
+def _authors(session: Session, workspace_id: int,
+             keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], AuthorFacts]:
+    found: dict[tuple[str, str], AuthorFacts] = {}
+    for network, handles in _by_network(keys).items():
+        for part in _chunks(handles):
+            rows = lookup(session, (Author.id, Author.network, Author.handle, Author.followers, Author.verified),
+                          Author.handle, part, Author.workspace_id == workspace_id, Author.network == network)
+            found.update({(r.network, r.handle): (r.id, r.followers, bool(r.verified)) for r in rows})
+    return found
+
+
+def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost], process: bool = False) -> AcceptResult:
+    """Store the posts not seen before (idempotent on network + external id), in one batch.
+
+    With ``process`` the new posts are labelled and placed in cases before they are written
+    (the pipeline's work, done here instead of by a worker), so each row is written once.
+    """
     result = AcceptResult()
     unique: dict[tuple[str, str], IncomingPost] = {}
     for post in posts:
@@ -87,35 +120,43 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost])
             unique[key] = post
     if not unique:
         return result
-    external_ids = [eid for _, eid in unique]
     seen: set[tuple[str, str]] = set()
-    for part in _chunks(external_ids):
-        rows = session.execute(select(Post.network, Post.external_id).where(
-            Post.workspace_id == channel.workspace_id, Post.external_id.in_(part))).all()
-        seen.update((r.network, r.external_id) for r in rows)
+    for network, external_ids in _by_network(unique).items():
+        for part in _chunks(external_ids):
+            rows = lookup(session, (Post.network, Post.external_id), Post.external_id, part,
+                          Post.workspace_id == channel.workspace_id, Post.network == network)
+            seen.update((r.network, r.external_id) for r in rows)
     fresh = [p for k, p in unique.items() if k not in seen]
     result.duplicates += len(unique) - len(fresh)
     if not fresh:
         return result
     authors = _upsert_authors(session, channel.workspace_id, fresh)
+    ids = reserve_ids(session, POST_TABLE, len(fresh))
+    pending = [
+        PendingPost(id=post_id, workspace_id=channel.workspace_id, channel_id=channel.id,
+                    author_id=author[0], text=p.text, language=p.language, created_at=p.created_at,
+                    thread_external_id=p.thread_external_id or p.parent_external_id, likes=p.likes,
+                    shares=p.shares, replies=p.replies, followers=author[1], verified=author[2],
+                    public=channel.is_public)
+        for p, post_id in zip(fresh, ids, strict=True) for author in (authors[(p.network, p.author.handle)],)
+    ]
+    placement = None
+    if process:
+        from ventanilla.workers.pipeline import prepare
+
+        placement = prepare(session, pending)
     now = utcnow()
-    session.execute(POST_TABLE.insert(), [
-        {
-            "workspace_id": channel.workspace_id, "channel_id": channel.id,
-            "author_id": authors[(p.network, p.author.handle)], "case_id": None,
-            "network": p.network, "external_id": p.external_id, "direction": "in",
-            "kind": p.kind.value, "text": p.text, "language": p.language, "url": p.url,
-            "created_at": p.created_at, "received_at": now,
-            "parent_external_id": p.parent_external_id,
-            "thread_external_id": p.thread_external_id or p.parent_external_id,
-            "likes": p.likes, "shares": p.shares, "replies": p.replies, "labels": None, "raw": p.raw,
-        }
-        for p in fresh
+    bulk_insert(session, POST_TABLE, POST_COLUMNS, [
+        (q.id, q.workspace_id, q.channel_id, q.author_id, q.case_id, p.network, p.external_id, "in",
+         p.kind.value, p.text, q.language, p.url, p.created_at, now, p.parent_external_id, q.thread_external_id,
+         p.likes, p.shares, p.replies, q.labels, p.raw)
+        for p, q in zip(fresh, pending, strict=True)
     ])
-    ids: dict[tuple[str, str], int] = {}
-    for part in _chunks([p.external_id for p in fresh]):
-        stored = session.execute(select(Post.id, Post.network, Post.external_id).where(
-            Post.workspace_id == channel.workspace_id, Post.external_id.in_(part))).all()
-        ids.update({(r.network, r.external_id): r.id for r in stored})
-    result.new_post_ids = [ids[(p.network, p.external_id)] for p in fresh]
+    refresh_statistics(session, POST_TABLE, len(fresh))
+    if placement is not None:
+        from ventanilla.workers.pipeline import finish
+
+        finish(session, placement)
+    result.new_post_ids = ids
+    result.processed = process
     return result

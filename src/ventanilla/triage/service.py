@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from ventanilla.accounts.models import Workspace
 from ventanilla.audit.service import Actor, record
+from ventanilla.bulk import one_of
 from ventanilla.cases.models import Case
 from ventanilla.db import utcnow
-from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.ingest.models import Post
+from ventanilla.ingest.pending import PendingPost, load_pending
 from ventanilla.triage.models import LabelCorrection
 from ventanilla.triage.result import Label, TriageResult
 
@@ -73,41 +75,49 @@ def labels_for(result: TriageResult, *, followers: int | None, verified: bool, l
     }
 
 
-def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | None = None) -> int:
-    """Label the posts that have no labels yet; returns how many were labelled."""
-    if not post_ids:
+def label_pending(session: Session, posts: Sequence[PendingPost], *, now: datetime | None = None) -> int:
+    """Label posts in memory (``labels`` and ``language`` set on each); returns how many.
+
+    The posts are still unsaved when ingest runs in this process, or read back by a worker.
+    """
+    if not posts:
         return 0
-    rows = session.execute(
-        select(Post.id, Post.workspace_id, Post.text, Post.language, Post.created_at, Post.likes, Post.shares,
-               Post.replies, Post.author_id, Author.followers, Author.verified, Channel.is_public)
-        .join(Author, Author.id == Post.author_id).join(Channel, Channel.id == Post.channel_id)
-        .where(Post.id.in_(post_ids), Post.labels.is_(None))
-    ).all()
-    if not rows:
-        return 0
+    workspace_id = posts[0].workspace_id
     try:
         from ventanilla.triage.model import load_triager
 
-        adapted = workspace_model_dir(rows[0].workspace_id)
+        adapted = workspace_model_dir(workspace_id)
         triager = load_triager(adapted if (adapted / "triage.json").exists() else None)
     except (ImportError, FileNotFoundError) as exc:
         log.warning("triage model not available, posts stay unlabelled: %s", exc)
         return 0
     now = now or utcnow()
-    author_ids = list({r.author_id for r in rows})
-    previous = {r[0]: r[1] for r in session.execute(
-        select(Case.author_id, func.count()).where(Case.author_id.in_(author_ids)).group_by(Case.author_id))}
-    thresholds = _thresholds(session, rows[0].workspace_id)
-    results = triager.predict([r.text for r in rows])
-    updates = []
-    for row, result in zip(rows, results, strict=True):
-        age = max(0.0, (now - row.created_at).total_seconds() / 3600)
-        labels = labels_for(result, followers=row.followers, verified=row.verified, likes=row.likes,
-                            shares=row.shares, replies=row.replies, age_hours=age, public=row.is_public,
-                            previous_complaints=int(previous.get(row.author_id, 0)), thresholds=thresholds)
-        updates.append({"id": row.id, "labels": labels, "language": row.language or result.language.value})
-    session.execute(update(Post), updates)
-    return len(updates)
+    author_ids = list({p.author_id for p in posts})
+    previous: dict[int, int] = {}
+    for start in range(0, len(author_ids), 1000):
+        previous.update((r[0], int(r[1])) for r in session.execute(
+            select(Case.author_id, func.count()).where(one_of(session, Case.author_id, author_ids[start:start + 1000]))
+            .group_by(Case.author_id)))
+    thresholds = _thresholds(session, workspace_id)
+    results = triager.predict([p.text for p in posts])
+    for post, result in zip(posts, results, strict=True):
+        age = max(0.0, (now - post.created_at).total_seconds() / 3600)
+        post.labels = labels_for(result, followers=post.followers, verified=post.verified, likes=post.likes,
+                                 shares=post.shares, replies=post.replies, age_hours=age, public=post.public,
+                                 previous_complaints=previous.get(post.author_id, 0), thresholds=thresholds)
+        post.language = post.language or result.language.value
+    return len(posts)
+
+
+def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Label the stored posts that have no labels yet; returns how many were labelled."""
+    if not post_ids:
+        return 0
+    posts = [p for p in load_pending(session, list(post_ids)) if p.labels is None]
+    if not label_pending(session, posts, now=now):
+        return 0
+    session.execute(update(Post), [{"id": p.id, "labels": p.labels, "language": p.language} for p in posts])
+    return len(posts)
 
 
 # Values an agent may set for each label (the models' own classes).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,22 @@ def create_app() -> FastAPI:
     settings = get_settings()
     import ventanilla.all_models  # noqa: F401  (register every table and the audit guard)
 
+    clock = not settings.broker_url and settings.run_clock
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The one-process install: periodic jobs tick beside the web app (see workers/clock.py).
+        stop = None
+        if clock:
+            from ventanilla.workers.clock import start_in_background
+
+            stop = app.state.clock_stop = start_in_background()
+        yield
+        if stop is not None:
+            stop.set()
+
     app = FastAPI(title="ventanilla", version=__version__, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+                  openapi_url="/api/openapi.json", redoc_url=None, lifespan=lifespan)
 
     @app.middleware("http")
     async def language_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -83,14 +98,6 @@ def create_app() -> FastAPI:
                    replies_views, replies_api, sla_views, crisis_views,
                    followups_views, improvements_views, privacy_views):
         app.include_router(router)
-
-    if not settings.broker_url and settings.run_clock:
-        # The one-process install: periodic jobs tick beside the web app (see workers/clock.py).
-        @app.on_event("startup")
-        def _start_clock() -> None:
-            from ventanilla.workers.clock import start_in_background
-
-            app.state.clock_stop = start_in_background()
 
     @app.get("/health", include_in_schema=False)
     def health() -> PlainTextResponse:

@@ -1,27 +1,62 @@
-"""What happens to newly accepted posts: triage, then a place in a case."""
+"""What happens to newly accepted posts: triage, then a place in a case.
+
+Two ways in, one set of steps (`prepare`, then `finish`):
+- a worker gets the ids of stored posts (`process_posts`) and writes labels and case back;
+- ingest running in this process hands over the posts before they are stored
+  (`accept(..., process=True)`), so each post is written once, already labelled and placed.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
-from ventanilla.cases.service import attach_posts
+from ventanilla.cases.service import Placement, announce, place_posts
 from ventanilla.config import get_settings
-from ventanilla.workers.queue import get_queue, task
+from ventanilla.ingest.models import Post
+from ventanilla.ingest.pending import PendingPost, load_pending
+from ventanilla.workers.queue import InlineQueue, get_queue, task
 
 PROCESS_POSTS = "posts.process"
 
 
+def prepare(session: Session, posts: Sequence[PendingPost]) -> Placement:
+    """Label the posts that have no labels (when triage is on) and place them in cases."""
+    if get_settings().triage_on_ingest:
+        from ventanilla.triage.service import label_pending
+
+        label_pending(session, [p for p in posts if p.labels is None])
+    return place_posts(session, posts)
+
+
+def finish(session: Session, placement: Placement) -> None:
+    """Once the posts are written: let the other domains react to the cases."""
+    announce(session, placement)
+
+
 @task(PROCESS_POSTS)
 def process_posts(session: Session, payload: dict[str, Any]) -> None:
-    """Label the posts (when triage is on) and open or extend their cases. Idempotent."""
-    post_ids = [int(i) for i in payload.get("post_ids", [])]
-    if get_settings().triage_on_ingest:
-        from ventanilla.triage.service import label_posts
+    """Label the stored posts and open or extend their cases. Idempotent."""
+    posts = load_pending(session, [int(i) for i in payload.get("post_ids", [])])
+    if not posts:
+        return
+    unlabelled = {p.id for p in posts if p.labels is None}
+    placement = prepare(session, posts)
+    table = cast(Table, Post.__table__)
+    rows = [{"pid": p.id, "labels": p.labels, "language": p.language, "cid": p.case_id}
+            for p in posts if p.id in unlabelled or p.id in placement.case_of]
+    if rows:
+        session.execute(update(table).where(table.c.id == bindparam("pid")).values(
+            labels=bindparam("labels"), language=bindparam("language"), case_id=bindparam("cid")), rows)
+    finish(session, placement)
 
-        label_posts(session, post_ids)
-    attach_posts(session, post_ids)
+
+def processes_inline() -> bool:
+    """Whether new posts are processed in this process, right as they are accepted."""
+    return isinstance(get_queue(), InlineQueue)
 
 
 def hand_over(post_ids: list[int], *, batch: int = 2000) -> None:

@@ -84,6 +84,7 @@ def reset_queue() -> None:
 
 def _load_tasks() -> None:
     # Importing the modules registers their tasks.
+    from ventanilla.cases import search  # noqa: F401
     from ventanilla.crisis import live as crisis_live  # noqa: F401
     from ventanilla.followups import tasks as followups_tasks  # noqa: F401
     from ventanilla.ingest import sync  # noqa: F401

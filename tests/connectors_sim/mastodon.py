@@ -2,7 +2,9 @@
 
 Items are built from the documented payloads in ``tests/fixtures/connectors/mastodon`` with
 fresh, growing ids, so pagination by ``min_id`` / ``since_id`` / ``max_id`` behaves like the
-real API (newest first, ``limit`` items next to the bound).
+real API (newest first, ``limit`` items next to the bound). The streaming API (Server-Sent
+Events) is served by ``mastodon_streaming.py``; what is added here is published to it
+unless ``push=False`` (a post that arrives while no stream is connected).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,8 @@ class MastodonSim:
         self._next_id = 110_000_000_000_000_000
         self._clock = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
         self._lock = threading.Lock()
+        # Streaming servers listening to this instance: publish(event, payload, hashtag or None).
+        self.publishers: list[Callable[[str, dict[str, Any], str | None], None]] = []
         server.expired_token_response = lambda: json_response(
             {"error": "The access token is invalid"}, 401
         )
@@ -61,8 +66,14 @@ class MastodonSim:
             self._clock += timedelta(seconds=7)
             return str(self._next_id)
 
-    def add_mention(self, text: str = "mi maleta no llegó", **status: Any) -> dict[str, Any]:
-        """Append a mention notification (built from the recorded one); return it."""
+    def _publish(self, event: str, payload: dict[str, Any], tag: str | None = None) -> None:
+        for publish in list(self.publishers):
+            publish(event, copy.deepcopy(payload), tag)
+
+    def add_mention(self, text: str = "mi maleta no llegó", *, push: bool = True,
+                    **status: Any) -> dict[str, Any]:
+        """Append a mention notification (built from the recorded one) and push it on the
+        streams (unless ``push`` is false); return it."""
         item = fixture("notification_mention.json")
         item["id"] = self._new_id()
         item["status"]["id"] = self._new_id()
@@ -70,16 +81,22 @@ class MastodonSim:
         item["status"]["created_at"] = self._clock.isoformat().replace("+00:00", "Z")
         item["status"].update(status)
         self.notifications.append(item)
+        if push:
+            self._publish("notification", item)
         return item
 
-    def add_tagged(self, tag: str, text: str = "otra queja", **status: Any) -> dict[str, Any]:
-        """Append a status to ``#tag``'s timeline; return it."""
+    def add_tagged(self, tag: str, text: str = "otra queja", *, push: bool = True,
+                   **status: Any) -> dict[str, Any]:
+        """Append a status to ``#tag``'s timeline (pushed on its stream unless ``push`` is
+        false); return it."""
         item = fixture("status_hashtag_reply.json")
         item["id"] = self._new_id()
         item["content"] = f"<p>{text}</p>"
         item["created_at"] = self._clock.isoformat().replace("+00:00", "Z")
         item.update(status)
         self.tags.setdefault(tag, []).append(item)
+        if push:
+            self._publish("update", item, tag)
         return item
 
     def add_raw_notification(self, item: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""`ventanilla channels`: add, list, test, poll and rotate the credentials of network channels."""
+"""`ventanilla channels`: add, list, test, poll, listen to and rotate the credentials of network channels."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Network channels: add them, check their credentials, poll them, rotate secrets.",
+app = typer.Typer(help="Network channels: add them, check their credentials, poll or listen to them, rotate "
+                       "secrets.",
                   no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -249,6 +250,8 @@ def sync(
     tick: Annotated[float, typer.Option(help="With --loop: longest sleep between rounds, in seconds.")] = 30.0,
     rounds: Annotated[int, typer.Option(help="With --loop: stop after N rounds (0 = never).", hidden=True)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    listen: Annotated[bool, typer.Option(
+        "--listen/--no-listen", help="With --loop: also listen to push-capable channels (see `listen`).")] = True,
     workspace: WorkspaceOpt = "demo",
 ) -> None:
     """Poll channels: one by name now (even if not due), or every due channel of the workspace."""
@@ -276,7 +279,7 @@ def sync(
     outcomes: list[Any] = []
     if loop and channel_id is None:
         # The loop never waits for a slow channel: each runs on a worker thread of its own.
-        scheduler = Scheduler(engine, owner=owner, workspace_id=ws_id)
+        scheduler = Scheduler(engine, owner=owner, workspace_id=ws_id, listen=listen)
         try:
             while True:
                 outcomes = scheduler.tick()
@@ -313,6 +316,63 @@ def sync(
         err.print("stopped")
     if not loop and any(o.status not in ("ok", "busy") for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command("listen")
+def listen_(
+    slugs: Annotated[list[str] | None, typer.Argument(
+        help="Channels to listen to (default: every push-capable channel of the workspace).")] = None,
+    refresh: Annotated[float, typer.Option(help="Look for new or changed channels every N seconds.")] = 60.0,
+    rounds: Annotated[int, typer.Option(help="Stop after N refreshes (0 = never).", hidden=True)] = 0,
+    workspace: WorkspaceOpt = "demo",
+) -> None:
+    """Listen to networks that push (Mastodon streaming, IMAP IDLE) until interrupted.
+
+    Each push wakes an immediate sync of its channel (same lease and cursor as polling);
+    keep `channels sync --loop` (or the clock) running as the safety net.
+    """
+    import signal
+    import threading
+
+    from ventanilla.db import get_engine, session_scope
+    from ventanilla.ingest.listen import PUSH_NETWORKS, Listeners, wants_push
+    from ventanilla.ingest.sync import sync_state
+
+    ws_id = _workspace_id(workspace)
+    channel_ids: list[int] | None = None
+    if slugs:
+        channel_ids = []
+        with session_scope() as session:
+            for slug in slugs:
+                channel = _find(session, ws_id, slug)
+                if channel.network not in PUSH_NETWORKS:
+                    _fail(f"{slug}: network {channel.network!r} does not push here "
+                          f"(push-capable: {', '.join(PUSH_NETWORKS)}); poll it with `channels sync`", 2)
+                state = sync_state(session, channel.id)
+                if not wants_push(channel, state.poll_seconds if state else 0, named=True):
+                    _fail(f"{slug}: push is turned off (setting push=false)", 2)
+                channel_ids.append(channel.id)
+    listeners = Listeners(get_engine(), workspace_id=ws_id, channel_ids=channel_ids)
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop is clean too
+    done = 0
+    try:
+        listening = listeners.refresh()
+        console.print(f"listening to {', '.join(listening)}" if listening
+                      else "no push-capable channel yet; looking again every "
+                           f"{refresh:.0f} s", highlight=False)
+        while not (rounds and done >= rounds) and not stop.wait(max(0.1, refresh)):
+            listeners.maybe_refresh()
+            done += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listeners.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    err.print("stopped")
 
 
 @app.command("rotate")

@@ -608,11 +608,15 @@ class Scheduler:
             for outcome in scheduler.tick(): ...
             time.sleep(1)
         scheduler.close()
+
+    With ``listen``, push-capable channels (Mastodon streaming, IMAP IDLE; see
+    ``ingest.listen``) also get a listener that syncs them as soon as the network pushes;
+    ``tick`` looks for new or changed channels every minute, ``close`` stops the listeners.
     """
 
     def __init__(self, source: SessionSource, *, owner: str | None = None, workers: int = WORKERS,
                  workspace_id: int | None = None, max_pages: int = MAX_PAGES,
-                 max_seconds: float = MAX_SECONDS) -> None:
+                 max_seconds: float = MAX_SECONDS, listen: bool = False) -> None:
         self.factory = _factory(source)
         self.owner = owner or default_owner()
         self.workers = max(1, workers)
@@ -621,9 +625,16 @@ class Scheduler:
         self.max_seconds = max_seconds
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="channel-sync")
         self.running: dict[int, Future[SyncOutcome]] = {}
+        self.listeners: Any = None
+        if listen:
+            from ventanilla.ingest.listen import Listeners
+
+            self.listeners = Listeners(self.factory, workspace_id=workspace_id)
 
     def tick(self, now: datetime | None = None) -> list[SyncOutcome]:
         """Collect the syncs that finished since the last tick; start due channels on free workers."""
+        if self.listeners is not None:
+            self.listeners.maybe_refresh()  # never raises: a listener problem never stops polling
         finished = [cid for cid, future in self.running.items() if future.done()]
         outcomes = [self.running.pop(cid).result() for cid in finished]
         free = self.workers - len(self.running)
@@ -638,6 +649,8 @@ class Scheduler:
 
     def close(self, *, wait: bool = True) -> list[SyncOutcome]:
         """Stop starting syncs; with ``wait``, let the running ones finish and return them."""
+        if self.listeners is not None:
+            self.listeners.close(timeout=10.0 if wait else 0.0)
         self._pool.shutdown(wait=wait, cancel_futures=True)
         outcomes = [f.result() for f in self.running.values() if f.done() and not f.cancelled()]
         self.running.clear()

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ventanilla.workers.queue import get_queue
 
@@ -25,6 +26,7 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("search.index", 10),        # new posts into the SQLite search index
     Job("sla.recompute", 60),       # at-risk and breach alerts
     Job("replies.send", 60),        # outbox retries and interrupted sends
     Job("channels.sync", 60),       # channels whose poll time has come
@@ -49,13 +51,36 @@ def run_due(last_run: dict[str, float], now: float) -> list[str]:
     return sent
 
 
-def run_forever(stop: threading.Event | None = None, *, tick_seconds: float = 5.0) -> None:
-    """Tick until ``stop`` is set."""
+def run_forever(stop: threading.Event | None = None, *, tick_seconds: float = 5.0, listen: bool = True) -> None:
+    """Tick until ``stop`` is set.
+
+    With ``listen``, channels that push (Mastodon streaming, IMAP IDLE; ``ingest/listen.py``)
+    are listened to in this process as well: a push syncs its channel at once, and the
+    ``channels.sync`` job keeps polling as the safety net. A listener problem is logged only.
+    """
     stop = stop or threading.Event()
     last_run: dict[str, float] = {}
-    while not stop.is_set():
-        run_due(last_run, time.monotonic())
-        stop.wait(tick_seconds)
+    listeners = _listeners() if listen else None
+    try:
+        while not stop.is_set():
+            run_due(last_run, time.monotonic())
+            if listeners is not None:
+                listeners.maybe_refresh()
+            stop.wait(tick_seconds)
+    finally:
+        if listeners is not None:
+            listeners.close()
+
+
+def _listeners() -> Any:
+    try:
+        from ventanilla.db import get_engine
+        from ventanilla.ingest.listen import Listeners
+
+        return Listeners(get_engine())
+    except Exception:
+        log.exception("push listeners not started; channels are polled only")
+        return None
 
 
 def start_in_background() -> threading.Event:

@@ -1,8 +1,10 @@
 """Mastodon: mentions from the notifications API and statuses under the brand's hashtags.
 
 Talks through Mastodon.py (``api_base_url`` points it at any instance, or a simulator).
-Polling only: the streaming API is not used, because a poller with persisted cursors is what
-the channel scheduler runs and it survives restarts without a long-lived socket.
+Polling with persisted cursors is the source of truth. The streaming API (Server-Sent
+Events, :class:`MastodonStream`) is only a wake-up signal: a mention (or a status under a
+followed hashtag) pushed on the stream makes ``ingest.listen`` sync the channel at once,
+through the same ``fetch`` and cursor, so nothing is read outside the poller's path.
 
 Cursor (JSON): ``{"n": last notification id, "t": {tag: last status id}}``. Mastodon ids
 grow with time, so ``min_id`` returns the page right after the cursor and nothing is skipped.
@@ -12,8 +14,12 @@ A first sync (no cursor) reads only the newest page of each source: no backfill.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import socket
+import threading
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from datetime import datetime
 from functools import partial
 from html import unescape
@@ -21,7 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 import requests
-from mastodon import Mastodon, MastodonError, MastodonNetworkError
+from mastodon import Mastodon, MastodonError, MastodonNetworkError, StreamListener
 from pydantic import ValidationError
 
 from ventanilla.ingest.connectors.base import (
@@ -36,6 +42,11 @@ from ventanilla.ingest.schema import IncomingAuthor, IncomingPost, PostKind
 
 NETWORK = "mastodon"
 PAGE_SIZE = 40  # Mastodon's maximum for notifications and timelines
+# Mastodon's streaming server writes a heartbeat comment every 15 s or so: a stream silent
+# for this long is dead (a half-open connection) and is dropped and reopened.
+STREAM_READ_TIMEOUT = 90.0
+USER_STREAM = "/api/v1/streaming/user/notification"  # the user stream, notifications only
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -237,6 +248,8 @@ class MastodonConnector:
         self.hashtags: list[str] = [str(t).lstrip("#") for t in settings.get("hashtags") or []]
         self.reply_visibility = str(settings.get("reply_visibility") or "public")
         self.page_size = int(settings.get("page_size") or PAGE_SIZE)
+        self.stream_hashtags = _flag(settings.get("stream_hashtags"), default=True)
+        self._url, self._token = str(url), str(token)
         self._last_response: requests.Response | None = None
         own = settings.get("account_id")
         self._account_id: str | None = f"account:{own}" if own else None
@@ -360,6 +373,135 @@ class MastodonConnector:
         """Verify the token; return the account's ``acct``."""
         account = self._call(self._api.account_verify_credentials)
         return str(account["acct"])
+
+    # -- push -------------------------------------------------------------------------------
+
+    def push_sources(self) -> list[MastodonStream]:
+        """The streams that wake this channel: the user's notifications, and each hashtag's
+        public stream (unless ``stream_hashtags`` is false). Each has its own HTTP session."""
+        sources = [MastodonStream(self._url, self._token)]
+        if self.stream_hashtags:
+            sources += [MastodonStream(self._url, self._token, hashtag=tag) for tag in self.hashtags]
+        return sources
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
+
+
+# -- streaming (a wake-up signal) ----------------------------------------------------------
+
+
+class _Wake(StreamListener):
+    """Mastodon.py's SSE parser calls these; we only ring the bell, the poller reads."""
+
+    def __init__(self, wake: Callable[[], None], *, statuses: bool) -> None:
+        self._wake = wake
+        self._statuses = statuses
+
+    def on_notification(self, notification: Any) -> None:
+        if isinstance(notification, Mapping) and notification.get("type") == "mention":
+            self._wake()
+
+    def on_update(self, status: Any) -> None:
+        if self._statuses:  # a hashtag stream: every new status is one to read
+            self._wake()
+
+    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+        return  # newer event kinds are not our business
+
+
+class MastodonStream:
+    """One Server-Sent Events stream: the account's notifications, or ``#hashtag``'s statuses.
+
+    Uses Mastodon.py's streaming (``stream_user_notifications`` / ``stream_hashtag``): it finds
+    the streaming host the instance announces (``urls.streaming_api``, which may be another
+    host) and parses the events and ``:thump`` heartbeats. Its own reconnecting is not used:
+    ``ingest.listen`` reconnects with exponential backoff and jitter, and the stream is only
+    a wake-up signal, so a dropped connection loses nothing (the next sync reads it).
+    """
+
+    def __init__(self, url: str, token: str, *, hashtag: str | None = None,
+                 read_timeout: float = STREAM_READ_TIMEOUT) -> None:
+        self.hashtag = hashtag
+        self.name = f"#{hashtag}" if hashtag else "notifications"
+        self.read_timeout = read_timeout
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._stream: requests.Response | None = None
+        self._last: requests.Response | None = None
+        self._opened: Callable[[], None] | None = None
+        session = requests.Session()
+        session.hooks["response"].append(self._seen)
+        self._api = Mastodon(access_token=token, api_base_url=url, session=session,
+                             ratelimit_method="throw", version_check_mode="none", request_timeout=30)
+
+    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if "/api/v1/streaming" not in response.url:
+            return  # the instance lookup that finds the streaming host
+        self._last = response
+        if response.status_code != 200:
+            return
+        with self._lock:
+            self._stream = response
+            stopped = self._stopped
+        if stopped:
+            _shutdown(response)
+        elif self._opened is not None:
+            self._opened()
+
+    def listen(self, wake: Callable[[], None], opened: Callable[[], None]) -> None:
+        """Block reading the stream; ``opened()`` once connected, ``wake()`` on each new post.
+
+        Returns when the server ends the stream or :meth:`interrupt` is called; raises the
+        connector's errors when it cannot connect (401 → ``AuthError``, 429 → ``RateLimited``)
+        or the connection drops (retryable ``ConnectorError``).
+        """
+        self._opened = opened
+        self._last = None
+        listener = _Wake(wake, statuses=self.hashtag is not None)
+        try:
+            if self.hashtag is not None:
+                self._api.stream_hashtag(self.hashtag, listener, timeout=self.read_timeout)
+            else:
+                self._api.stream_user_notifications(listener, timeout=self.read_timeout)
+        except (MastodonError, requests.RequestException, OSError) as exc:
+            if self._stopped:
+                return
+            response = self._last
+            if response is not None and response.status_code >= 400:
+                raise_for_status(response.status_code, response.headers, response.text)
+            raise ConnectorError(f"Mastodon stream {self.name} dropped: {exc}", retryable=True) from exc
+        finally:
+            with self._lock:
+                stream, self._stream = self._stream, None
+            if stream is not None:
+                stream.close()
+
+    def interrupt(self) -> None:
+        """From another thread: make :meth:`listen` return now (shuts the socket down)."""
+        with self._lock:
+            self._stopped = True
+            stream = self._stream
+        if stream is not None:
+            _shutdown(stream)
+
+
+def _shutdown(response: requests.Response) -> None:
+    """Wake a thread blocked reading ``response``: shut its socket down (closing alone may not)."""
+    connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    try:
+        response.close()
+    except Exception:
+        log.debug("closing a Mastodon stream failed", exc_info=True)
 
 
 def _author_id(item: Any) -> str | None:

@@ -6,7 +6,8 @@ features: its lower-cased word, its in-word character n-grams (2-5, with word
 boundary marks) and a few shape flags (ALL CAPS, elongated). Consecutive tokens
 add hashed word bigrams. Feature values are scaled by IDF and each document is
 divided by its norm, defined as ``sqrt(sum over tokens |type row|^2 + sum over
-bigrams idf^2)`` — the same definition at training and at prediction time, so a
+bigrams idf^2)`` where a token's squared row norm is the sum of its
+sub-tokens' squared norms — the same definition at training and at prediction time, so a
 document's scores are ``(counts @ type_scores + bigrams @ weights) / norm``:
 prediction never materialises the big sparse matrix, it only looks up one
 score row per token type (cached) and one weight row per bigram.
@@ -20,6 +21,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +30,10 @@ HASH_BITS = 20
 N_FEATURES = 1 << HASH_BITS
 MAX_CHARS = 2000
 """Texts are cut to this many characters before featurisation (a 1 MB post costs no more)."""
+
+LEXICON_PATH = Path(__file__).resolve().parent / "artifacts" / "lexicon.npz"
+LEXICON_WEIGHT = 0.5
+"""Scale of the polarity-lexicon features (valence / 4, as ``<lex+>`` or ``<lex->``)."""
 
 CHAR_NGRAMS = (2, 3, 4, 5)
 CHAR_WEIGHT = 0.35
@@ -63,6 +69,48 @@ def clean_text(text: object) -> str:
     return text
 
 
+_LEXICON: dict[int, float] = {}
+
+
+def set_lexicon(valence: dict[int, float]) -> None:
+    """Install the polarity lexicon: ``string_key(word)`` -> valence in [-4, 4]."""
+    _LEXICON.clear()
+    _LEXICON.update(valence)
+
+
+def current_lexicon() -> dict[int, float]:
+    """A copy of the installed polarity lexicon."""
+    return dict(_LEXICON)
+
+
+def lexicon_from_words(words: dict[str, float]) -> dict[int, float]:
+    """Key a word -> valence mapping by the hashed normal form of each word."""
+    out: dict[int, float] = {}
+    for word, v in words.items():
+        if split_chunk(word) == [word]:
+            kind, norm = subtoken_info(word)
+            if kind in ("word", "symbol"):
+                out[string_key(norm)] = float(v)
+    return out
+
+
+def load_lexicon(path: Path = LEXICON_PATH) -> dict[int, float]:
+    """The shipped lexicon (hashed words and valences); empty when there is none."""
+    if not path.exists():
+        return {}
+    with np.load(path) as z:
+        return dict(zip(z["keys"].tolist(), z["valence"].astype(np.float64).tolist(),
+                        strict=True))
+
+
+def save_lexicon(valence: dict[int, float], path: Path = LEXICON_PATH) -> None:
+    """Write a hashed lexicon (no strings) next to the other artefacts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = np.array(sorted(valence), dtype=np.uint64)
+    np.savez_compressed(path, keys=keys,
+                        valence=np.array([valence[int(k)] for k in keys], dtype=np.float16))
+
+
 def tokenize_batch(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Split cleaned texts on whitespace; return the chunks and each chunk's document index.
 
@@ -85,6 +133,38 @@ def string_key(text: str) -> int:
     """A stable 64-bit key for a string (two CRC32s; Python's hash() is salted)."""
     raw = text.encode("utf-8", "surrogatepass")
     return (zlib.crc32(raw) << 32) | zlib.crc32(raw, 0x5BD1E995)
+
+
+_POW_MAX = 4096
+_POWERS = np.ones(_POW_MAX, dtype=np.uint64)
+with np.errstate(over="ignore"):
+    for _i in range(1, _POW_MAX):
+        _POWERS[_i] = _POWERS[_i - 1] * _PRIME
+
+
+def string_keys(texts: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit keys of many non-empty strings at once (vectorised polynomial hash).
+
+    Used to look chunks' sub-tokens up in the shipped type table: one numpy pass instead
+    of a Python call per string. Strings longer than 4,096 code points hash their tail.
+    """
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    exponent = np.repeat(ends - 1, lengths) - np.arange(len(cp), dtype=np.int64)
+    exponent = np.minimum(exponent, _POW_MAX - 1)
+    with np.errstate(over="ignore"):
+        terms = (cp.astype(np.uint64) + np.uint64(0x9E37)) * _POWERS[exponent]
+        h = np.add.reduceat(terms, starts) ^ (lengths.astype(np.uint64) * _GOLDEN)
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(29)
+    out: np.ndarray = h
+    return out
 
 
 def token_kind(token: str) -> str:
@@ -143,14 +223,20 @@ def split_chunk(chunk: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class TypeRows:
-    """Hashed raw features of chunk types (rows), bigram keys and each chunk's sub-tokens."""
+    """Hashed raw features of chunk types (rows), bigram keys and each chunk's sub-tokens.
+
+    ``sub_matrix`` holds the raw rows of the distinct sub-tokens and ``assign`` (chunks x
+    sub-tokens) their multiplicity in each chunk: ``matrix == assign @ sub_matrix``.
+    """
 
     matrix: sp.csr_matrix
     keys: np.ndarray
     subtokens: list[list[str]]
+    sub_matrix: sp.csr_matrix | None = None
+    assign: sp.csr_matrix | None = None
 
 
-def _subtoken_rows(types: Sequence[str]) -> TypeRows:
+def subtoken_rows(types: Sequence[str]) -> TypeRows:
     """Expand sub-tokens into raw (un-weighted by IDF) hashed feature rows, vectorised."""
     n = len(types)
     rows: list[np.ndarray] = []
@@ -159,6 +245,9 @@ def _subtoken_rows(types: Sequence[str]) -> TypeRows:
     keys = np.empty(n, dtype=np.uint64)
     flag_rows: list[int] = []
     flag_cols: list[int] = []
+    flag_vals: list[float] = []
+    lex = _LEXICON
+    lex_pos, lex_neg = string_key("<lex+>"), string_key("<lex->")
     padded: list[str] = []
     padded_rows: list[int] = []
     for i, tok in enumerate(types):
@@ -171,12 +260,21 @@ def _subtoken_rows(types: Sequence[str]) -> TypeRows:
             if len(tok) > 1 and tok.isupper():
                 flag_rows.append(i)
                 flag_cols.append(string_key("<caps>"))
+                flag_vals.append(0.5)
             if norm != tok.lower():
                 flag_rows.append(i)
                 flag_cols.append(string_key("<elong>"))
+                flag_vals.append(0.5)
         elif kind == "mention":
             flag_rows.append(i)
             flag_cols.append(string_key("<mention>"))
+            flag_vals.append(0.5)
+        if lex and kind in ("word", "symbol"):
+            v = lex.get(key)
+            if v:
+                flag_rows.append(i)
+                flag_cols.append(lex_pos if v > 0 else lex_neg)
+                flag_vals.append(LEXICON_WEIGHT * abs(v) / 4.0)
     word_cols = _mix(keys)
     rows.append(np.arange(n, dtype=np.int64))
     cols.append(word_cols)
@@ -184,7 +282,7 @@ def _subtoken_rows(types: Sequence[str]) -> TypeRows:
     if flag_rows:
         rows.append(np.asarray(flag_rows, dtype=np.int64))
         cols.append(_mix(np.asarray(flag_cols, dtype=np.uint64)))
-        vals.append(np.full(len(flag_rows), 0.5))
+        vals.append(np.asarray(flag_vals, dtype=np.float64))
     if padded:
         r, c = _char_ngrams(padded)
         rows.append(np.asarray(padded_rows, dtype=np.int64)[r])
@@ -229,13 +327,24 @@ def type_rows(chunks: Sequence[str]) -> TypeRows:
         if not names:
             names = [info(sub)[1] for sub in subs]
         keys[i] = string_key(" ".join(names))
-    sub_rows = _subtoken_rows(list(sub_index))
+    sub_rows = subtoken_rows(list(sub_index))
     assign = sp.csr_matrix(
         (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
         shape=(len(chunks), len(sub_index)),
     )
     matrix: sp.csr_matrix = (assign @ sub_rows.matrix).tocsr()
-    return TypeRows(matrix=matrix, keys=keys, subtokens=all_subs)
+    return TypeRows(matrix=matrix, keys=keys, subtokens=all_subs, sub_matrix=sub_rows.matrix,
+                    assign=assign.tocsr())
+
+
+def chunk_sq(rows: TypeRows, idf: np.ndarray) -> np.ndarray:
+    """Each chunk's contribution to the squared document norm: the sum over its sub-tokens
+    of their squared IDF-weighted row norms (so a chunk's value is additive in sub-tokens)."""
+    assert rows.sub_matrix is not None and rows.assign is not None
+    w = rows.sub_matrix @ sp.diags(idf)
+    sq_sub = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+    out: np.ndarray = rows.assign @ sq_sub
+    return out
 
 
 def _char_ngrams(padded: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +411,7 @@ def weighted_matrix(texts: Sequence[str], idf: np.ndarray) -> sp.csr_matrix:
                       count=len(tokens))
     rows = type_rows(list(vocab))
     w = rows.matrix @ sp.diags(idf)
-    sq_types = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+    sq_types = chunk_sq(rows, idf)
     counts = sp.csr_matrix((np.ones(len(ids)), (doc, ids)), shape=(n_docs, len(vocab)))
     uni = counts @ w
     bdoc, bcol = bigram_features(rows.keys[ids], doc)
@@ -322,3 +431,6 @@ def fit_idf(raw: sp.csr_matrix) -> np.ndarray:
     df = np.bincount(raw.indices, minlength=N_FEATURES)
     idf: np.ndarray = np.log((1.0 + n) / (1.0 + df)) + 1.0
     return idf
+
+
+_LEXICON.update(load_lexicon())

@@ -12,6 +12,8 @@ two small sparse products (tokens, bigrams) and a softmax per head.
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
 import threading
 import time
@@ -19,13 +21,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from ventanilla.triage import features as F
-from ventanilla.triage.abuse import LEXICON_CONFIDENCE, is_insult
+from ventanilla.triage.abuse import LEXICON_CONFIDENCE, SPANISH_INSULTS, is_insult
 from ventanilla.triage.intent import (
     INTENT_NAMES,
     PROMO_WORDS,
@@ -64,22 +67,28 @@ class Head:
         return len(self.classes) if self.kind == "softmax" else 1
 
 
-_FLAG_MEMO: dict[str, int] = {}
+def _flags_digest() -> str:
+    """A digest of the rule lexicons behind the flag bits (shipped flags are reused only
+    when it matches, so editing a word list never leaves stale flags in the type table)."""
+    parts = (sorted(REQUEST_WORDS), REQUEST_STEMS, sorted(QUESTION_WORDS), sorted(PROMO_WORDS),
+             sorted(SPANISH_INSULTS), (_WORD, _NONLATIN, _REQUEST, _QWORD, _PROMO, _QMARK, _URL,
+                                       _INSULT))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def _type_flags(subtokens: list[str]) -> int:
-    """Flag bits of a chunk (union over its sub-tokens) for the intent and language rules."""
-    flags = 0
-    memo = _FLAG_MEMO
-    for sub in subtokens:
-        f = memo.get(sub)
-        if f is None:
-            f = _subtoken_flags(sub)
-            if len(memo) > 300_000:
-                memo.clear()
-            memo[sub] = f
-        flags |= f
-    return flags
+FLAGS_DIGEST = _flags_digest()
+_EMPTY_KEY = F.string_key("")
+_NAMED_KINDS = frozenset(("word", "mention", "number"))
+
+
+def chunk_subtokens(chunk: str) -> list[str]:
+    """Sub-tokens of a chunk for the cache; a chunk that is one URL maps to the single
+    sub-token ``http://`` (every URL has the same features), so new URLs cost nothing."""
+    if chunk.isalpha():
+        return [chunk]
+    if chunk.startswith(("http://", "https://")):
+        return ["http://"]
+    return F.split_chunk(chunk)
 
 
 def _subtoken_flags(token: str) -> int:
@@ -134,9 +143,9 @@ class Triager:
     ) -> None:
         """Build a triager from compact weights (rows of ``theta`` follow ``used``).
 
-        ``type_table`` (optional) holds precomputed rows of frequent chunk types, keyed by
-        a 64-bit hash of the chunk (no strings are shipped): ``hashes``, ``scores``,
-        ``sq``, ``keys``, ``flags``. It makes the first pass over new data fast.
+        ``type_table`` (optional) holds precomputed rows of frequent sub-tokens, keyed by
+        a 64-bit hash of the sub-token (no strings are shipped): ``hashes``, ``scores``,
+        ``sq``, ``keys``, ``named``, ``flags``. It makes the first pass over new data fast.
         """
         self.used = np.asarray(used, dtype=np.int64)
         self.idf = np.concatenate(([0.0], np.asarray(idf, dtype=np.float64))).astype(np.float32)
@@ -153,6 +162,9 @@ class Triager:
         self._updates = 0
         self._table: dict[str, np.ndarray] | None = None
         self._table_index: dict[int, int] = {}
+        self._table_flags_ok = self.meta.get("flags_digest") == FLAGS_DIGEST
+        if type_table is not None and "named" not in type_table:
+            type_table = None  # a table of the older chunk-level format: ignore it
         if type_table is not None:
             self._table = type_table
             self._table_index = dict(
@@ -162,13 +174,19 @@ class Triager:
 
     # ------------------------------------------------------------------ cache
     def _reset_cache(self) -> None:
-        """Forget cached token types (after an update or when the cache is full)."""
+        """Forget cached chunk and sub-token types (after an update or when full)."""
         k = self.theta.shape[1]
         self._type_id: dict[str, int] = {}
-        self._scores = np.zeros((1024, k), dtype=np.float64)
+        self._scores = np.zeros((1024, k), dtype=np.float32)
         self._sq = np.zeros(1024, dtype=np.float64)
         self._keys = np.zeros(1024, dtype=np.uint64)
         self._flags = np.zeros(1024, dtype=np.int64)
+        self._sub_id: dict[str, int] = {}
+        self._sub_scores = np.zeros((1024, k), dtype=np.float32)
+        self._sub_sq = np.zeros(1024, dtype=np.float64)
+        self._sub_keys = np.zeros(1024, dtype=np.uint64)
+        self._sub_named = np.zeros(1024, dtype=bool)
+        self._sub_flags = np.zeros(1024, dtype=np.int64)
 
     def _weighted_rows(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Raw hashed rows -> compact columns with IDF applied (unknown features dropped)."""
@@ -180,9 +198,55 @@ class Triager:
         out.eliminate_zeros()
         return out
 
+    def _add_subtokens(self, new: list[str]) -> None:
+        """Give unseen sub-tokens cached rows: from the shipped table, else featurised."""
+        start = len(self._sub_id)
+        end = start + len(new)
+        if end > len(self._sub_sq):
+            cap = max(end, 2 * len(self._sub_sq))
+            self._sub_scores = np.resize(self._sub_scores, (cap, self._sub_scores.shape[1]))
+            self._sub_sq = np.resize(self._sub_sq, cap)
+            self._sub_keys = np.resize(self._sub_keys, cap)
+            self._sub_named = np.resize(self._sub_named, cap)
+            self._sub_flags = np.resize(self._sub_flags, cap)
+        table = self._table
+        missing: list[int]
+        if table is not None:
+            get = self._table_index.get
+            found = np.fromiter((get(h, -1) for h in F.string_keys(new).tolist()),
+                                dtype=np.int64, count=len(new))
+            known = found >= 0
+            if known.any():
+                pos = start + np.flatnonzero(known)
+                src = found[known]
+                self._sub_scores[pos] = table["scores"][src]
+                self._sub_sq[pos] = table["sq"][src]
+                self._sub_keys[pos] = table["keys"][src]
+                self._sub_named[pos] = table["named"][src]
+                if self._table_flags_ok:
+                    self._sub_flags[pos] = table["flags"][src]
+                else:
+                    self._sub_flags[pos] = [_subtoken_flags(new[i])
+                                            for i in np.flatnonzero(known).tolist()]
+            missing = np.flatnonzero(~known).tolist()
+        else:
+            missing = list(range(len(new)))
+        if missing:
+            todo = [new[i] for i in missing]
+            pos = start + np.asarray(missing, dtype=np.int64)
+            rows = F.subtoken_rows(todo)
+            w = self._weighted_rows(rows.matrix)
+            self._sub_scores[pos] = w @ self.theta
+            self._sub_sq[pos] = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+            self._sub_keys[pos] = rows.keys
+            info = F.subtoken_info
+            self._sub_named[pos] = [info(t)[0] in _NAMED_KINDS for t in todo]
+            self._sub_flags[pos] = [_subtoken_flags(t) for t in todo]
+        self._sub_id.update(zip(new, range(start, end), strict=True))
+
     def _add_types(self, new: list[str]) -> None:
-        """Featurise unseen token types once and cache their score rows."""
-        if len(self._type_id) + len(new) > MAX_CACHED_TYPES:
+        """Cache unseen chunk types: each is the sum of its sub-tokens' cached rows."""
+        if len(self._type_id) + len(new) > MAX_CACHED_TYPES or len(self._sub_id) > MAX_CACHED_TYPES:
             self._reset_cache()
         start = len(self._type_id)
         end = start + len(new)
@@ -192,33 +256,45 @@ class Triager:
             self._sq = np.resize(self._sq, cap)
             self._keys = np.resize(self._keys, cap)
             self._flags = np.resize(self._flags, cap)
-        table = self._table
-        if table is not None:
-            index = self._table_index
-            hits = [index.get(F.string_key(t), -1) for t in new]
-            found = np.array(hits, dtype=np.int64)
-            known = found >= 0
-            if known.any():
-                pos = start + np.flatnonzero(known)
-                src = found[known]
-                self._scores[pos] = table["scores"][src]
-                self._sq[pos] = table["sq"][src]
-                self._keys[pos] = table["keys"][src]
-                # flags are recomputed (cheap, memoised) so rule lexicons can change
-                self._flags[pos] = [_type_flags(F.split_chunk(new[i]))
-                                    for i in np.flatnonzero(known).tolist()]
-            missing = np.flatnonzero(~known)
-        else:
-            missing = np.arange(len(new))
-        if len(missing):
-            todo = [new[i] for i in missing.tolist()]
-            pos = start + missing
-            rows = F.type_rows(todo)
-            w = self._weighted_rows(rows.matrix)
-            self._scores[pos] = w @ self.theta
-            self._sq[pos] = np.asarray(w.multiply(w).sum(axis=1)).ravel()
-            self._keys[pos] = rows.keys
-            self._flags[pos] = [_type_flags(subs) for subs in rows.subtokens]
+        split = chunk_subtokens
+        all_subs = [[c] if c.isalpha() else split(c) for c in new]
+        flat_subs = list(chain.from_iterable(all_subs))
+        sub_id = self._sub_id
+        unseen = [t for t in dict.fromkeys(flat_subs) if t not in sub_id]
+        if unseen:
+            self._add_subtokens(unseen)
+        sizes = list(map(len, all_subs))
+        n = len(new)
+        sids = np.fromiter(map(sub_id.__getitem__, flat_subs), dtype=np.int64,
+                           count=len(flat_subs))
+        size = np.asarray(sizes, dtype=np.int64)
+        indptr = np.concatenate(([0], np.cumsum(size)))
+        chunk_of = np.repeat(np.arange(n, dtype=np.int64), size)
+        assign = sp.csr_matrix((np.ones(len(sids)), sids, indptr),
+                               shape=(n, len(self._sub_sq)))
+        pos = np.arange(start, end)
+        self._scores[pos] = assign @ self._sub_scores
+        self._sq[pos] = np.bincount(chunk_of, weights=self._sub_sq[sids], minlength=n)
+        flags = np.zeros(n, dtype=np.int64)
+        nonempty = size > 0
+        if nonempty.any():
+            flags[nonempty] = np.bitwise_or.reduceat(self._sub_flags[sids],
+                                                     indptr[:-1][nonempty])
+        self._flags[pos] = flags
+        # bigram key: the key of the chunk's only word/mention/number (or only sub-token);
+        # chunks with several names (or several symbols only) hash their joined names
+        keys = np.full(n, _EMPTY_KEY, dtype=np.uint64)
+        named = self._sub_named[sids]
+        n_named = np.bincount(chunk_of, weights=named, minlength=n)
+        keys[chunk_of[named]] = self._sub_keys[sids[named]]
+        single = size == 1
+        keys[single] = self._sub_keys[sids[indptr[:-1][single]]]
+        info = F.subtoken_info
+        for i in np.flatnonzero((n_named > 1) | ((n_named == 0) & (size > 1))).tolist():
+            subs = all_subs[i]
+            names = [nm for kind, nm in map(info, subs) if kind in _NAMED_KINDS]
+            keys[i] = F.string_key(" ".join(names or [info(t)[1] for t in subs]))
+        self._keys[pos] = keys
         self._type_id.update(zip(new, range(start, end), strict=True))
 
     def _token_ids(self, tokens: list[str]) -> np.ndarray:
@@ -226,7 +302,15 @@ class Triager:
         table = self._type_id
         new = [t for t in set(tokens) if t not in table]
         if new:
-            self._add_types(new)
+            # no reference cycles are made here; a full collection over a large heap
+            # (a worker's caches) in the middle of the batch costs more than the batch
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                self._add_types(new)
+            finally:
+                if enabled:
+                    gc.enable()
             table = self._type_id
         return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
@@ -546,21 +630,28 @@ class Triager:
 
     # ------------------------------------------------------------ persistence
     def build_type_table(self, texts: Sequence[str], min_count: int = 2) -> int:
-        """Precompute rows for chunk types seen ``min_count`` times in ``texts``; return count."""
+        """Precompute rows of sub-tokens seen ``min_count`` times in ``texts``; return count."""
         tokens, _doc = F.tokenize_batch([F.clean_text(t) for t in texts])
-        counts = Counter(tokens)
+        counts: Counter[str] = Counter()
+        for chunk, c in Counter(tokens).items():
+            for sub in chunk_subtokens(chunk):
+                counts[sub] += c
         frequent = [t for t, c in counts.items() if c >= min_count]
         self._table = None
         self._table_index = {}
         self._reset_cache()
-        ids = self._token_ids(frequent)
+        self._add_subtokens(frequent)
+        ids = np.arange(len(frequent))
         self._table = {
-            "hashes": np.array([F.string_key(t) for t in frequent], dtype=np.uint64),
-            "scores": self._scores[ids].astype(np.float32),
-            "sq": self._sq[ids].astype(np.float32),
-            "keys": self._keys[ids].copy(),
-            "flags": self._flags[ids].astype(np.int16),
+            "hashes": F.string_keys(frequent),
+            "scores": self._sub_scores[ids].astype(np.float32),
+            "sq": self._sub_sq[ids].astype(np.float32),
+            "keys": self._sub_keys[ids].copy(),
+            "named": self._sub_named[ids].copy(),
+            "flags": self._sub_flags[ids].astype(np.int16),
         }
+        self._table_flags_ok = True
+        self.meta["flags_digest"] = FLAGS_DIGEST
         self._table_index = dict(
             zip(self._table["hashes"].tolist(), range(len(frequent)), strict=True)
         )
@@ -570,10 +661,12 @@ class Triager:
     def save(self, path: Path) -> None:
         """Write ``triage.npz`` and ``triage.json`` into the directory ``path``."""
         path.mkdir(parents=True, exist_ok=True)
+        F.save_lexicon(F.current_lexicon(), path / "lexicon.npz")
         if self._table is not None:
             t = self._table
             np.savez_compressed(path / "types.npz", hashes=t["hashes"], scores=t["scores"],
-                                sq=t["sq"], keys=t["keys"], flags=t["flags"])
+                                sq=t["sq"], keys=t["keys"], named=t["named"],
+                                flags=t["flags"])
         elif (path / "types.npz").exists():
             (path / "types.npz").unlink()
         np.savez_compressed(
@@ -595,6 +688,8 @@ class Triager:
     def load(cls, path: Path) -> Triager:
         """Read artefacts written by :meth:`save`."""
         meta = json.loads((path / "triage.json").read_text())
+        # the polarity lexicon is part of the featuriser (process-wide, like the regexes)
+        F.set_lexicon(F.load_lexicon(path / "lexicon.npz"))
         with np.load(path / "triage.npz") as z:
             used, idf, theta, bias = z["used"], z["idf"], z["theta"], z["bias"]
         heads = [Head(h["name"], tuple(h["classes"]), int(h["start"]), h["kind"])

@@ -13,6 +13,8 @@ TEXTS = [
     "",
     "sooooo late again... #fail",
     "<b>hola</b> &amp; adiós",
+    "@united's 10:30am flight... delayed/cancelled?! (https://t.co/abc) :) :-( ¡¡ ...",
+    "www.example.com/x — GREAT!!! great",
 ]
 
 
@@ -50,6 +52,45 @@ def test_rows_are_nearly_unit_norm_for_nonempty_texts() -> None:
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     assert norms[2] == 0.0
     assert np.all(np.abs(norms[[0, 1, 3, 4]] - 1.0) < 0.1)
+
+
+def test_fast_scores_are_the_same_in_any_batch_order() -> None:
+    # chunk rows are sums of cached sub-token rows: a chunk first met inside another
+    # batch (or after its sub-tokens were cached) must score identically
+    t = _tiny_triager()
+    together = t._score(TEXTS).scores
+    fresh = _tiny_triager()
+    one_by_one = np.vstack([fresh._score([text]).scores for text in reversed(TEXTS)])[::-1]
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-6, atol=1e-9)
+
+
+def test_type_table_gives_the_same_scores() -> None:
+    t = _tiny_triager()
+    plain = t._score(TEXTS).scores
+    tabled = _tiny_triager()
+    assert tabled.build_type_table(TEXTS[:3], min_count=1) > 0
+    np.testing.assert_allclose(tabled._score(TEXTS).scores, plain, rtol=1e-5, atol=1e-6)
+
+
+def test_string_keys_are_stable_and_distinct() -> None:
+    words = ["a", "ab", "ba", "vuelo", "vuelos", "ñandú", "😀", "x" * 5000]
+    keys = F.string_keys(words)
+    assert len(set(keys.tolist())) == len(words)
+    np.testing.assert_array_equal(keys, F.string_keys(list(words)))
+    assert F.string_keys(["ab"])[0] == keys[1]
+
+
+def test_lexicon_words_get_polarity_features() -> None:
+    before = F.current_lexicon()
+    try:
+        F.set_lexicon(F.lexicon_from_words({"great": 3.1, "awful": -2.0, ":)": 2.0}))
+        rows = F.subtoken_rows(["GREAT", "awful", ":)", "flight"]).matrix
+        pos, neg = F._mix(np.array([F.string_key("<lex+>"), F.string_key("<lex->")],
+                                   dtype=np.uint64))
+        assert rows[0, pos] > 0 and rows[1, neg] > 0 and rows[2, pos] > 0
+        assert rows[3, pos] == 0 and rows[3, neg] == 0
+    finally:
+        F.set_lexicon(before)
 
 
 def test_clean_text_bounds_and_strips_html() -> None:

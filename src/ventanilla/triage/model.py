@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +37,9 @@ from ventanilla.triage.intent import (
     REQUEST_WORDS,
     decide_intent,
 )
-from ventanilla.triage.result import Label, TriageResult
+from ventanilla.triage.result import Label, TriageBatch, TriageResult
 from ventanilla.triage.taxonomy import reason_code
-from ventanilla.triage.urgency import find_urgency
+from ventanilla.triage.urgency import find_urgency_batch
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 MAX_CACHED_TYPES = 400_000
@@ -187,6 +187,7 @@ class Triager:
         self._sub_keys = np.zeros(1024, dtype=np.uint64)
         self._sub_named = np.zeros(1024, dtype=bool)
         self._sub_flags = np.zeros(1024, dtype=np.int64)
+        self._display: dict[str, str] = {}
 
     def _weighted_rows(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Raw hashed rows -> compact columns with IDF applied (unknown features dropped)."""
@@ -483,72 +484,123 @@ class Triager:
 
     def predict(self, texts: Sequence[str]) -> list[TriageResult]:
         """Full triage of every text: labels with confidence and evidence, urgency cues."""
+        cols = self.predict_batch(texts)
+        values, conf, evidence = cols.values, cols.confidence, cols.evidence
+        version = cols.model_version
+
+        def labels(name: str) -> list[Label]:
+            return [Label(v, c, tuple(e))  # type: ignore[arg-type]
+                    for v, c, e in zip(values[name], conf[name], evidence[name], strict=True)]
+
+        language, complaint, sentiment, offensive, intent = (
+            labels(name) for name in ("language", "complaint", "sentiment", "offensive", "intent"))
+        reason = [None if v is None else Label(v, c, tuple(e))  # type: ignore[arg-type]
+                  for v, c, e in zip(values["reason"], conf["reason"], evidence["reason"],
+                                     strict=True)]
+        return [
+            TriageResult(language=language[i], complaint=complaint[i], sentiment=sentiment[i],
+                         reason=reason[i], offensive=offensive[i], intent=intent[i],
+                         urgency=cols.urgency[i], model_version=version)
+            for i in range(len(cols))
+        ]
+
+    def predict_batch(self, texts: Sequence[str]) -> TriageBatch:
+        """What :meth:`predict` says, as columns: no per-text objects (for bulk storing)."""
         if not texts:
-            return []
+            return TriageBatch({name: [] for name in ALL_LABELS},
+                               {name: [] for name in ALL_LABELS},
+                               {name: [] for name in ALL_LABELS}, [], self.version)
         batch = self._score(texts)
         everything = self._all(batch)
         n = len(texts)
-        evidence: dict[str, list[tuple[str, ...]]] = {}
         lang_idx = everything["language"][0]
         is_es = lang_idx == everything["language"][2].index("es")
+        evidence: dict[str, list[list[str] | None]] = {}
         for name in ("language", "complaint", "offensive", "reason"):
             h = self.heads[name]
-            evidence[name] = self._evidence(batch, h, everything[name][0])
+            contrib = self._contributions(batch, h, everything[name][0])
+            evidence[name] = self._evidence_lists(batch, contrib)  # type: ignore[assignment]
         sent_idx = everything["sentiment"][0]
-        ev_en = self._evidence(batch, self.heads["sentiment_en"], sent_idx)
-        ev_es = self._evidence(batch, self.heads["sentiment_es"], sent_idx)
-        evidence["sentiment"] = [ev_es[i] if is_es[i] else ev_en[i] for i in range(n)]
-        values = {name: (np.array(c, dtype=object)[i], conf) for name, (i, conf, c) in
-                  everything.items()}
-        comp_yes = values["complaint"][0] == "yes"
-        negative = values["sentiment"][0] == "negative"
-        results: list[TriageResult] = []
-        no_evidence: list[tuple[str, ...]] = [()] * n
-        evidence.setdefault("intent", no_evidence)
-        for i in range(n):
-            def lab(name: str, i: int = i) -> Label:
-                v, c = values[name]
-                return Label(str(v[i]), round(float(c[i]), 4), evidence[name][i])
+        # each text's sentiment evidence comes from the head of its language
+        en = self._contributions(batch, self.heads["sentiment_en"], sent_idx)
+        es = self._contributions(batch, self.heads["sentiment_es"], sent_idx)
+        contrib = np.where(is_es[batch.doc], es, en) if len(batch.ids) else en
+        evidence["sentiment"] = self._evidence_lists(batch, contrib)  # type: ignore[assignment]
+        evidence["intent"] = [[] for _ in range(n)]
+        values: dict[str, list[str | None]] = {}
+        confidence: dict[str, list[float | None]] = {}
+        for name, (idx, conf, classes) in everything.items():
+            values[name] = np.array(classes, dtype=object)[idx].tolist()
+            confidence[name] = [round(c, 4) for c in conf.tolist()]
+        sent_classes = everything["sentiment"][2]
+        comp_classes = everything["complaint"][2]
+        has_reason = ((everything["complaint"][0] == comp_classes.index("yes"))
+                      | (sent_idx == sent_classes.index("negative")))
+        if not has_reason.all():
+            for i in np.flatnonzero(~has_reason).tolist():
+                values["reason"][i] = confidence["reason"][i] = evidence["reason"][i] = None
+        clean = [t if isinstance(t, str) else F.clean_text(t) for t in texts]
+        urgency = find_urgency_batch([t[: F.MAX_CHARS] for t in clean])
+        return TriageBatch(values, confidence, evidence, urgency, self.version)
 
-            text = texts[i] if isinstance(texts[i], str) else F.clean_text(texts[i])
-            results.append(
-                TriageResult(
-                    language=lab("language"),
-                    complaint=lab("complaint"),
-                    sentiment=lab("sentiment"),
-                    reason=lab("reason") if (comp_yes[i] or negative[i]) else None,
-                    offensive=lab("offensive"),
-                    intent=lab("intent"),
-                    urgency=find_urgency(text[: F.MAX_CHARS]),
-                    model_version=self.version,
-                )
-            )
-        return results
-
-    def _evidence(self, batch: _Batch, head: Head, chosen: np.ndarray) -> list[tuple[str, ...]]:
-        """Up to EVIDENCE_WORDS tokens per document that pushed most towards the chosen class."""
-        n = len(batch.norm)
-        out: list[tuple[str, ...]] = [()] * n
+    def _contributions(self, batch: _Batch, head: Head, chosen: np.ndarray) -> np.ndarray:
+        """How much each token pushed its document towards the chosen class of ``head``."""
         if not len(batch.ids):
-            return out
+            return np.zeros(0)
         s = self._scores[batch.ids, head.start : head.start + head.width]
         if head.kind == "sigmoid":
             sign = np.where(chosen[batch.doc] == 1, 1.0, -1.0)
-            contrib = s[:, 0] * sign
+            contrib: np.ndarray = s[:, 0] * sign
         else:
             own = s[np.arange(len(batch.ids)), chosen[batch.doc]]
             contrib = own - s.mean(axis=1)
-        order = np.lexsort((-contrib, batch.doc))
+        return contrib
+
+    def _evidence(self, batch: _Batch, head: Head, chosen: np.ndarray) -> list[tuple[str, ...]]:
+        """Up to EVIDENCE_WORDS tokens per document that pushed most towards the chosen class."""
+        return [tuple(e) for e in
+                self._evidence_lists(batch, self._contributions(batch, head, chosen))]
+
+    def _evidence_lists(self, batch: _Batch, contrib: np.ndarray) -> list[list[str]]:
+        """Per document, the display forms (no repeats) of its up to EVIDENCE_WORDS tokens
+        with the largest contribution above 1% of its norm, largest first."""
+        n = len(batch.norm)
+        if not len(batch.ids):
+            return [[] for _ in range(n)]
+        # only tokens above the threshold can be picked, and they rank first in their
+        # document, so ranking just them gives the same picks (and sorts far fewer)
+        strong = np.flatnonzero(contrib > 0.01 * batch.norm[batch.doc])
+        order = strong[np.lexsort((-contrib[strong], batch.doc[strong]))]
         d = batch.doc[order]
-        rank = np.arange(len(order)) - np.searchsorted(d, d)
-        keep = (rank < EVIDENCE_WORDS) & (contrib[order] > 0.01 * batch.norm[d])
-        table = np.full((n, EVIDENCE_WORDS), -1, dtype=np.int64)
-        # note: a word that occurs twice can fill two slots; duplicates are dropped below
-        table[d[keep], rank[keep]] = order[keep]
+        keep = (np.arange(len(order)) - np.searchsorted(d, d)) < EVIDENCE_WORDS
+        picked = order[keep]  # grouped by document, strongest first
+        pdoc = d[keep]
+        if not len(picked):
+            return [[] for _ in range(n)]
+        # display forms of the distinct token types picked, each computed once per process
+        _, first, inv = np.unique(batch.ids[picked], return_index=True, return_inverse=True)
         tokens = batch.tokens
-        display = F.chunk_display
-        return [tuple(dict.fromkeys(display(tokens[j]) for j in row if j >= 0))
-                for row in table.tolist()]
+        cache = self._display
+        shown: list[str] = []
+        for j in picked[first].tolist():
+            tok = tokens[j]
+            text = cache.get(tok)
+            if text is None:
+                text = cache[tok] = F.chunk_display(tok)
+            shown.append(text)
+        # a form repeated within a document (a word twice, `delayed` and `delayed!`) counts once
+        code_of: dict[str, int] = {}
+        codes = np.fromiter((code_of.setdefault(t, len(code_of)) for t in shown),
+                            dtype=np.int64, count=len(shown))[inv.ravel()]
+        repeat = np.zeros(len(picked), dtype=bool)
+        for back in range(1, EVIDENCE_WORDS):
+            repeat[back:] |= (pdoc[back:] == pdoc[:-back]) & (codes[back:] == codes[:-back])
+        if repeat.any():
+            inv = inv.ravel()[~repeat]
+            pdoc = pdoc[~repeat]
+        flat = np.array(shown, dtype=object)[inv.ravel()].tolist()
+        bounds = np.searchsorted(pdoc, np.arange(n + 1)).tolist()
+        return [flat[a:b] for a, b in pairwise(bounds)]
 
     # ---------------------------------------------------------- online update
     def update(self, label: str, texts: Iterable[str], values: Iterable[str],

@@ -36,3 +36,23 @@ class TriageResult:
     intent: Label
     urgency: list[UrgencyCue] = field(default_factory=list)
     model_version: str = ""
+
+
+@dataclass(slots=True)
+class TriageBatch:
+    """Triage of a batch of texts as columns (one list per label, one entry per text).
+
+    What :meth:`Triager.predict_batch` returns for callers that store labels in bulk: no
+    per-text objects. ``evidence`` lists are fresh per text; ``reason`` values and their
+    confidence and evidence are ``None`` where the text has no reason (neither a complaint
+    nor negative).
+    """
+
+    values: dict[str, list[str | None]]
+    confidence: dict[str, list[float | None]]
+    evidence: dict[str, list[list[str] | None]]
+    urgency: list[list[UrgencyCue]]
+    model_version: str = ""
+
+    def __len__(self) -> int:
+        return len(self.urgency)

@@ -4,7 +4,7 @@ the priority goes to its case. Agents' corrections are kept and adapt the model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from ventanilla.db import utcnow
 from ventanilla.ingest.models import Post
 from ventanilla.ingest.pending import PendingPost, load_pending
 from ventanilla.triage.models import LabelCorrection
-from ventanilla.triage.result import Label, TriageResult
+from ventanilla.triage.result import Label, TriageBatch, TriageResult
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,53 @@ def labels_for(result: TriageResult, *, followers: int | None, verified: bool, l
     }
 
 
+def stored_labels(batch: TriageBatch, posts: Sequence[PendingPost], *, age_hours: Sequence[float],
+                  previous: Mapping[int, int], thresholds: tuple[float, float, float]) -> list[dict[str, Any]]:
+    """The JSON stored on each post of a batch: what :func:`labels_for` gives for each post's
+    :class:`TriageResult`, built straight from the batch's columns."""
+    from ventanilla.triage.impact import impact_scores, priority
+
+    n = len(posts)
+    values, conf, evidence = batch.values, batch.confidence, batch.evidence
+    sentiment = values["sentiment"]
+    urgency = batch.urgency
+    impacts = impact_scores(
+        [p.followers or 0 for p in posts], [p.verified for p in posts], [p.likes for p in posts],
+        [p.shares for p in posts], [p.replies for p in posts], age_hours, values["reason"],
+        [c if v == "negative" and c is not None else 0.0 for v, c in zip(sentiment, conf["sentiment"], strict=True)],
+        [[u.kind for u in cues] for cues in urgency], [p.public for p in posts],
+        [previous.get(p.author_id, 0) for p in posts])
+    level: dict[float, int] = {}
+    version = batch.model_version
+    columns = [(name, values[name], conf[name], evidence[name]) for name in LABELS]
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        impact = impacts[i]
+        score = impact.score
+        number = level.get(score)
+        if number is None:
+            number = level[score] = PRIORITY_NUMBER[priority(score, thresholds)]
+        details: dict[str, Any] = {}
+        for name, vals, confs, evs in columns:
+            details[name] = None if vals[i] is None else {"confidence": confs[i], "evidence": evs[i]}
+        details["impact"] = impact.breakdown
+        details["urgency"] = [{"kind": u.kind, "start": u.start, "end": u.end, "text": u.text}
+                              for u in urgency[i]]
+        out.append({
+            "language": values["language"][i],
+            "complaint": values["complaint"][i],
+            "sentiment": sentiment[i],
+            "reason": values["reason"][i],
+            "offensive": values["offensive"][i],
+            "intent": values["intent"][i],
+            "priority": number,
+            "impact": score,
+            "model_version": version,
+            "details": details,
+        })
+    return out
+
+
 def label_pending(session: Session, posts: Sequence[PendingPost], *, now: datetime | None = None) -> int:
     """Label posts in memory (``labels`` and ``language`` set on each); returns how many.
 
@@ -99,13 +146,12 @@ def label_pending(session: Session, posts: Sequence[PendingPost], *, now: dateti
             select(Case.author_id, func.count()).where(one_of(session, Case.author_id, author_ids[start:start + 1000]))
             .group_by(Case.author_id)))
     thresholds = _thresholds(session, workspace_id)
-    results = triager.predict([p.text for p in posts])
-    for post, result in zip(posts, results, strict=True):
-        age = max(0.0, (now - post.created_at).total_seconds() / 3600)
-        post.labels = labels_for(result, followers=post.followers, verified=post.verified, likes=post.likes,
-                                 shares=post.shares, replies=post.replies, age_hours=age, public=post.public,
-                                 previous_complaints=previous.get(post.author_id, 0), thresholds=thresholds)
-        post.language = post.language or result.language.value
+    ages = [max(0.0, (now - p.created_at).total_seconds() / 3600) for p in posts]
+    stored = stored_labels(triager.predict_batch([p.text for p in posts]), posts, age_hours=ages,
+                           previous=previous, thresholds=thresholds)
+    for post, labels in zip(posts, stored, strict=True):
+        post.labels = labels
+        post.language = post.language or labels["language"]
     return len(posts)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 
 from ventanilla.triage.result import UrgencyCue
 
@@ -76,6 +78,11 @@ def find_urgency(text: str) -> list[UrgencyCue]:
     low = text.lower()
     if not any(stem in low for stem in _STEMS) and not any(a in text for a in _ACRONYMS):
         return []
+    return _cues(text)
+
+
+def _cues(text: str) -> list[UrgencyCue]:
+    """The cues of ``text``, without the pre-filter."""
     cues = [
         UrgencyCue(kind=str(m.lastgroup), start=m.start(), end=m.end(), text=m.group(0))
         for m in _CUE_RE.finditer(text)
@@ -87,3 +94,40 @@ def find_urgency(text: str) -> list[UrgencyCue]:
         )
         cues.sort(key=lambda c: (c.start, c.kind))
     return cues
+
+
+# the pre-filter's needles: a stem containing another stem adds nothing to ``any(stem in low)``
+_NEEDLES: tuple[str, ...] = tuple(s for s in _STEMS if not any(o != s and o in s for o in _STEMS))
+_SEP = "\x00"  # in no stem nor acronym, so no pre-filter hit spans two texts
+
+
+def _hit_texts(needles: Iterable[str], pieces: list[str]) -> set[int]:
+    """Indices of the ``pieces`` that contain any of ``needles`` (none contains _SEP):
+    one substring scan of the joined batch per needle, instead of one per needle and text."""
+    starts: list[int] = []
+    pos = 0
+    for piece in pieces:
+        starts.append(pos)
+        pos += len(piece) + 1
+    starts.append(pos)  # sentinel: where a text after the last would start
+    joined = _SEP.join(pieces)
+    hits: set[int] = set()
+    for needle in needles:
+        at = joined.find(needle)
+        while at != -1:
+            i = bisect_right(starts, at) - 1
+            hits.add(i)
+            at = joined.find(needle, starts[i + 1])
+    return hits
+
+
+def find_urgency_batch(texts: Sequence[str]) -> list[list[UrgencyCue]]:
+    """``find_urgency`` of every text (the same cues), with the pre-filter run over the
+    whole batch at once: most texts have no cue and cost no per-text work."""
+    out: list[list[UrgencyCue]] = [[] for _ in texts]
+    if not texts:
+        return out
+    candidates = _hit_texts(_NEEDLES, [t.lower() for t in texts]) | _hit_texts(_ACRONYMS, list(texts))
+    for i in sorted(candidates):
+        out[i] = _cues(texts[i])
+    return out

@@ -50,12 +50,14 @@ class BrandDetector:
     __slots__ = (
         "_cusum",
         "_decay",
+        "_decay_per_hour",
         "_ewma",
         "_ewma_time",
         "_expect_now",
         "_expect_prev",
         "_hour",
         "_hour_count",
+        "_rules",
         "_window",
         "baseline",
         "settings",
@@ -70,6 +72,9 @@ class BrandDetector:
         self._ewma_time = 0.0
         self._cusum = 0.0
         self._decay = math.log(2.0) / (settings.fast_half_life_minutes * 60.0)  # per second
+        # Constants of `assess`, computed once (assess runs on most negative posts).
+        self._decay_per_hour = math.log(2.0) * 60.0 / settings.fast_half_life_minutes
+        self._rules = tuple((level, settings.rule(level)) for level in (Level.crisis, Level.warning, Level.watch))
         self._expect_now = Expectation(settings.prior_level, 1.0, 0)
         self._expect_prev = self._expect_now
         # Negative posts in a sliding hour: a deque would be exact, but 12 five-minute buckets
@@ -112,7 +117,8 @@ class BrandDetector:
 
     def observe_negative(self, now: float) -> None:
         """Count one negative post at `now` (a few minutes late is fine; over an hour is not)."""
-        self.advance(now)
+        if int(now // HOUR) > self._hour:
+            self.advance(now)
         self._hour_count += 1
         self._window.add(now)
         decay = self._decay
@@ -140,17 +146,18 @@ class BrandDetector:
 
     def assess(self, now: float) -> Assessment:
         """The level the detectors agree on at `now`, with its reason."""
-        self.advance(now)
+        if int(now // HOUR) > self._hour:
+            self.advance(now)
         s = self.settings
         count = self._window.count(now)
         e = self.expectation(now)
         z_hour = (count - e.level) / e.spread
-        ratio_hour = _ratio(count, e.level)
+        ratio_hour = (count + 1.0) / (e.level + 1.0)  # _ratio, inlined
         if count < s.min_negative and self._cusum < s.cusum_limit:
             return Assessment(Level.calm, count, e.level, z_hour, ratio_hour, "none", "")
         rate = self.fast_rate(now)
         # The EWMA of a Poisson stream has variance rate * decay / 2 (per hour squared).
-        decay_per_hour = math.log(2.0) * 60.0 / s.fast_half_life_minutes
+        decay_per_hour = self._decay_per_hour
         fast_spread = max(e.spread, math.sqrt((e.level + 1.0) * decay_per_hour / 2.0))
         z_fast = (rate - e.level) / fast_spread
         ratio_fast = _ratio(rate, e.level)
@@ -162,8 +169,7 @@ class BrandDetector:
         # a bigger ratio (z is left alone, it already accounts for the small counts).
         ratio_factor = s.learning_ratio_factor if learning else 1.0
         if count >= s.min_negative:
-            for candidate in (Level.crisis, Level.warning, Level.watch):
-                rule = s.rule(candidate)
+            for candidate, rule in self._rules:
                 if z_hour >= rule.z and ratio_hour >= rule.ratio * ratio_factor:
                     level, source = candidate, "hour"
                     break

@@ -115,27 +115,33 @@ def _feed(session: Session, workspace_id: int, brand: str, state: LiveState,
         if not rows:
             return events
         held_back: int | None = None
-        fresh = [r for r in rows if r.id not in state.fed_above]
+        fed_above = state.fed_above
         labelled = []
-        for r in fresh:
-            if r.sentiment is None and r.complaint is None:
-                if r.received_at >= grace and held_back is None:
-                    held_back = r.id  # triage may still label it: keep the watermark below it
+        # Rows are plain tuples here (attribute access on a Row costs more than the detectors).
+        for r in rows:
+            post_id, created_at, received_at, _n, _t, _l, _s, _r, _f, sentiment, complaint, _reason = r
+            if fed_above and post_id in fed_above:
                 continue
-            labelled.append(r)
-        labelled.sort(key=lambda r: (r.created_at, r.id))
+            if sentiment is None and complaint is None:
+                if received_at >= grace and held_back is None:
+                    held_back = post_id  # triage may still label it: keep the watermark below it
+                continue
+            labelled.append((created_at.timestamp(), post_id, r))
+        labelled.sort(key=lambda item: (item[0], item[1]))  # timestamps order like created_at
         monitor = state.monitor
-        for r in labelled:
-            moment = r.created_at.timestamp()
-            state.fed_above.add(r.id)
+        observe = monitor.observe
+        add_fed = fed_above.add
+        for moment, post_id, r in labelled:
+            _i, _c, _rc, network, text, likes, shares, replies, followers, sentiment, complaint, reason = r
+            add_fed(post_id)
             if monitor.now and moment < monitor.now - LATE_SECONDS:
                 state.late_posts += 1
                 continue
-            events.extend(monitor.observe(CrisisPost(
-                time=moment, brand=brand, negative=r.sentiment == "negative", complaint=r.complaint == "yes",
-                channel=r.network or "unknown", reason=r.reason or "unknown",
-                engagement=(r.likes or 0) + (r.shares or 0) + (r.replies or 0), followers=r.followers,
-                text=r.text or "")))
+            found = observe(CrisisPost(
+                moment, brand, sentiment == "negative", complaint == "yes", network or "unknown",
+                reason or "unknown", (likes or 0) + (shares or 0) + (replies or 0), followers, text or ""))
+            if found:
+                events.extend(found)
         top = rows[-1].id
         state.watermark = held_back - 1 if held_back is not None else top
         state.fed_above = {i for i in state.fed_above if i > state.watermark}

@@ -31,6 +31,9 @@ class CrisisMonitor:
         self._tick = -1
         self._started: float | None = None
         self.now = 0.0
+        # Settings read on every post, looked up once.
+        self._flag_complaints = self.settings.complaints_are_negative
+        self._assess_interval = self.settings.assess_interval_seconds
 
     def observe(self, post: CrisisPost) -> list[EpisodeEvent]:
         """Take one labelled post; return the episode events it (or the clock) caused."""
@@ -59,14 +62,14 @@ class CrisisMonitor:
                 detector.advance(started)
         if self._started is None:
             self._started = post.time
-        flagged = post.negative or (post.complaint and self.settings.complaints_are_negative)
-        if not flagged:
-            detector.advance(post.time)
+        time = post.time
+        if not (post.negative or (post.complaint and self._flag_complaints)):
+            detector.advance(time)
             return events
-        detector.observe_negative(post.time)
-        self._topics[brand].observe(post.time, post.text)
-        if post.time - self._assessed_at.get(brand, -1e18) >= self.settings.assess_interval_seconds:
-            events.extend(self._assess(brand, post.time))
+        detector.observe_negative(time)
+        self._topics[brand].observe(time, post.text)
+        if time - self._assessed_at.get(brand, -1e18) >= self._assess_interval:
+            events.extend(self._assess(brand, time))
         return events
 
     def tick(self, now: float) -> list[EpisodeEvent]:

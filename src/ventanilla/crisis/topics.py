@@ -159,7 +159,8 @@ class TopicTracker:
         self._checked = -1
         self._decay = 0.5 ** (1.0 / half_life_hours)
         self._last_hour_index = -1
-        self._recent_posts: deque[tuple[float, str, frozenset[str]]] = deque(maxlen=200)
+        # Each recent post keeps its term list (read only when an alert names examples).
+        self._recent_posts: deque[tuple[float, str, list[str]]] = deque(maxlen=200)
         self.max_terms = max_terms
 
     def observe(self, time: float, text: str) -> None:
@@ -169,16 +170,17 @@ class TopicTracker:
             return
         slot = self._roll(time)
         found = terms(text)
-        counts = self._bucket_counts[slot]
-        for term in found:
-            counts[term] += 1
+        # `terms` yields each term once, so one C-level update counts them all.
+        self._bucket_counts[slot].update(found)
         self._bucket_posts[slot] += 1
         self._posts_now += 1
-        self._recent_posts.append((time, text, frozenset(found)))
+        self._recent_posts.append((time, text, found))
 
     def _roll(self, time: float) -> int:
         """Expire buckets that left the hour into the history; return the slot of `time`."""
         bucket = int(time // _BUCKET)
+        if bucket == self._checked and self._bucket_ids[bucket % 12] == bucket:
+            return bucket % 12  # the common case: another post in the current 5 minutes
         if bucket <= self._checked:
             # Same or a recent earlier bucket: nothing expires; claim the slot if empty.
             slot = bucket % 12
@@ -320,7 +322,8 @@ class TopicTracker:
 
     def _examples(self, label_terms: tuple[str, ...], limit: int = 3) -> tuple[str, ...]:
         found: list[str] = []
-        for _time, text, post_terms in reversed(self._recent_posts):
+        for _time, text, term_list in reversed(self._recent_posts):
+            post_terms = set(term_list)
             if any(t in post_terms for t in label_terms) and text not in found:
                 found.append(text)
                 if len(found) >= limit:

@@ -24,7 +24,15 @@ from ventanilla.db import utcnow
 from ventanilla.sla.calendar import BusinessCalendar
 from ventanilla.sla.clock import add_business_seconds, closed_pause_seconds
 from ventanilla.sla.epoch import epoch
-from ventanilla.sla.models import TARGETS, CaseSla, SlaAlert, SlaAlertRecipient, SlaPolicy
+from ventanilla.sla.models import (
+    TARGETS,
+    CaseSla,
+    SlaAlert,
+    SlaAlertRecipient,
+    SlaPolicy,
+    case_sla_clock_table,
+    case_sla_table,
+)
 from ventanilla.sla.recompute import recompute_many, recompute_with_thresholds
 from ventanilla.sla.status import DEFAULT_AT_RISK_RATIO, SlaState
 
@@ -178,7 +186,7 @@ def delete_policy(session: Session, *, workspace_id: int, policy_id: int, actor:
     if policy is None:
         raise SlaError("no such policy")
     before = _policy_dict(policy)
-    session.execute(update(CaseSla).where(CaseSla.policy_id == policy_id).values(policy_id=None))
+    session.execute(update(case_sla_table).where(case_sla_table.c.policy_id == policy_id).values(policy_id=None))
     session.execute(delete(SlaPolicy).where(SlaPolicy.id == policy_id))
     record(session, actor, "sla.policy_deleted", target_type="sla_policy", target_id=policy_id,
            workspace_id=workspace_id, before=before)
@@ -239,7 +247,8 @@ def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | N
         cases += session.execute(
             select(Case.id, Case.workspace_id, Case.priority, Case.channel_id, Case.opened_at)
             .where(Case.id.in_(case_ids[start:start + _CHUNK]))
-            .where(~Case.id.in_(select(CaseSla.case_id).where(CaseSla.case_id.in_(case_ids[start:start + _CHUNK]))))
+            .where(~Case.id.in_(select(case_sla_table.c.case_id)
+                                .where(case_sla_table.c.case_id.in_(case_ids[start:start + _CHUNK]))))
         ).all()
     rows: list[dict[str, Any]] = []
     by_workspace: dict[int, list[Any]] = {}
@@ -278,9 +287,27 @@ def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | N
                 row[f"{target}_state"] = SlaState.from_code(int(code)).value
         rows += started
     if rows:
-        for start in range(0, len(rows), _CHUNK):
-            session.execute(_insert_ignore(session, CaseSla, ["case_id"]).values(rows[start:start + _CHUNK]))
+        _insert_clocks(session, rows)
     return len(rows)
+
+
+_COMPUTED = ("first_response_due", "first_response_state", "next_response_due", "next_response_state",
+             "resolution_due", "resolution_state", "next_check")
+
+
+def _insert_clocks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new clocks: a `case_sla` row (skipped if the case has one) and its `case_sla_clock` row."""
+    connection = session.connection()
+    wide = [{k: v for k, v in row.items() if k not in _COMPUTED} for row in rows]
+    by_case = {row["case_id"]: row for row in rows}
+    for start in range(0, len(wide), _CHUNK):
+        created = connection.execute(
+            _insert_ignore(session, case_sla_table, ["case_id"]).values(wide[start:start + _CHUNK])
+            .returning(case_sla_table.c.id, case_sla_table.c.case_id)).all()
+        narrow = [{"case_sla_id": sla_id, "computed_at": by_case[case_id]["updated_at"],
+                   **{k: by_case[case_id].get(k) for k in _COMPUTED}} for sla_id, case_id in created]
+        if narrow:
+            connection.execute(insert(case_sla_clock_table), narrow)
 
 
 def _insert_ignore(session: Session, model: Any, conflict: list[str]) -> Any:
@@ -317,6 +344,7 @@ def _refresh(calendar: BusinessCalendar, clock: CaseSla, now: datetime) -> None:
         setattr(clock, f"{target}_due", reading.due)
         setattr(clock, f"{target}_state", reading.state.value)
     clock.next_check = None
+    clock.computed_at = now
     clock.updated_at = now
 
 
@@ -542,11 +570,16 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
         columns += [getattr(c, f"{target}_seconds"), getattr(c, f"{target}_paused"),
                     _state_code(getattr(c, f"{target}_state"))]
     columns += [flags, c.next_check]
-    query = select(*columns).where(c.stopped_at.is_(None))
+    # Both tables of the clock, joined on the id (the narrow `case_sla_clock` holds next_check).
+    query = select(*columns).select_from(CaseSla.__table__).where(c.stopped_at.is_(None))
     if not reset:
         query = query.where(not_(and_(*(_settled(t) for t in TARGETS))))
     if not (full or reset):
-        query = query.where(or_(c.next_check.is_(None), c.next_check <= now_epoch))
+        # The clocks due, found by a scan of the narrow table (`next_check` has no index: keeping
+        # one up to date cost the bulk writes more than the scan costs this pass), then fetched by id.
+        k = case_sla_clock_table.c
+        query = query.where(c.id.in_(select(k.case_sla_id).where(or_(k.next_check.is_(None),
+                                                                     k.next_check <= now_epoch))))
     if workspace_id is not None:
         query = query.where(c.workspace_id == workspace_id)
     data = _read_clocks(connection, query, len(columns))
@@ -612,7 +645,7 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
         case_of: dict[int, int] = {}
         for start_at in range(0, len(sla_ids), _CHUNK):
             case_of.update(connection.execute(select(c.id, c.case_id).where(
-                c.id.in_(sla_ids[start_at:start_at + _CHUNK]))).tuples().all())
+                c.id.in_(sla_ids[start_at:start_at + _CHUNK]))).all())
         _raise_alerts(session, [(int(ids[i]), case_of[int(ids[i])], int(workspaces[i]), t, k, d)
                                 for i, t, k, d in candidates], now, result)
     result.seconds = time.perf_counter() - began
@@ -628,7 +661,11 @@ def _sqlite_datetimes(epochs: np.ndarray[Any, Any]) -> list[str | None]:
     """Epoch seconds as the text SQLAlchemy stores for a UTC DateTime on SQLite (NaN: None)."""
     missing = np.isnan(epochs)
     micros = np.round(np.where(missing, 0.0, epochs) * 1e6).astype(np.int64).astype("datetime64[us]")
-    texts = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ").astype(object)
+    texts = np.datetime_as_string(micros, unit="us")  # 'YYYY-MM-DDTHH:MM:SS.ffffff', fixed width
+    if len(texts):
+        # The 'T' becomes a space in place (a fixed-width str array is UCS-4: one uint32 a character).
+        texts.view(np.uint32).reshape(len(texts), -1)[:, 10] = ord(" ")
+    texts = texts.astype(object)
     texts[missing] = None
     return list(texts.tolist())
 
@@ -663,9 +700,9 @@ def _write_clocks(connection: Any, ids: np.ndarray[Any, Any],
             params[f"{t}_s"] = _pg_array((writes[t][0] + 1).tolist(), _PG_STATE_OR_KEEP.__getitem__)
             params[f"{t}_d"] = _pg_array(np.where(np.isnan(due), -1.0, due).tolist())
         connection.execute(text(
-            f"UPDATE case_sla AS c SET {sets}next_check = u.next, updated_at = :now "
+            f"UPDATE case_sla_clock AS c SET {sets}next_check = u.next, computed_at = :now "
             f"FROM unnest(CAST(:ids AS integer[]), {arrays}CAST(:next AS float8[])) "
-            f"AS u(id, {names}next) WHERE c.id = u.id"), params)
+            f"AS u(id, {names}next) WHERE c.case_sla_id = u.id"), params)
         return
     # SQLite: one prepared UPDATE run for every row (executemany, no ORM), the due times already
     # formatted as SQLAlchemy stores them (numpy formats 100,000 at once; SQL's strftime is slower).
@@ -679,7 +716,7 @@ def _write_clocks(connection: Any, ids: np.ndarray[Any, Any],
         columns += [_STATE_OR_KEEP[writes[t][0] + 1].tolist(), _sqlite_datetimes(writes[t][1])]
     stamp = [_sqlite_stamp(now)] * len(ids)
     connection.exec_driver_sql(
-        f"UPDATE case_sla SET {sets}next_check = ?{k + 1}, updated_at = ?{k + 2} WHERE id = ?{k + 3}",
+        f"UPDATE case_sla_clock SET {sets}next_check = ?{k + 1}, computed_at = ?{k + 2} WHERE case_sla_id = ?{k + 3}",
         list(zip(*columns, next_check.tolist(), stamp, ids.tolist(), strict=True)))
 
 
@@ -726,10 +763,10 @@ def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, s
     for target in TARGETS:
         for kind in ("at_risk", "breached"):
             sla_ids = [sid for sid, _, _, t, k, _ in candidates if t == target and k == kind]
-            column = getattr(CaseSla, f"{target}_{kind}_alerted_at")
+            column = case_sla_table.c[f"{target}_{kind}_alerted_at"]
             for start in range(0, len(sla_ids), _CHUNK):
-                session.execute(update(CaseSla).where(CaseSla.id.in_(sla_ids[start:start + _CHUNK]),
-                                                      column.is_(None)).values({column: now}))
+                session.execute(update(case_sla_table).where(case_sla_table.c.id.in_(sla_ids[start:start + _CHUNK]),
+                                                             column.is_(None)).values({column: now}))
     if not created:
         return
     assignees: dict[int, int | None] = {}
@@ -758,8 +795,8 @@ def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, s
         by_people.setdefault(tuple(people), []).append(case_id)
     for people_key, cases in by_people.items():
         for start in range(0, len(cases), _CHUNK):
-            session.execute(update(CaseSla).where(CaseSla.case_id.in_(cases[start:start + _CHUNK]),
-                                                  CaseSla.escalated_at.is_(None))
+            session.execute(update(case_sla_table).where(case_sla_table.c.case_id.in_(cases[start:start + _CHUNK]),
+                                                         case_sla_table.c.escalated_at.is_(None))
                             .values(escalated_to=list(people_key), escalated_at=now))
     record_many(session, SYSTEM, drafts)
     result.alerts = sorted(row.id for row in created)

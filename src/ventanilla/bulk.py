@@ -90,13 +90,13 @@ def refresh_statistics(session: Session, table: Table, added: int) -> None:
     Autovacuum analyses a table only after a while; during an import into a new or small table
     the planner would otherwise plan for an empty one (and pick the wrong index). Running ANALYZE
     after bulk loading is PostgreSQL's own advice; the share test keeps it to a few runs per
-    import (each one samples a bounded number of rows).
+    import (the table must have grown by half since the planner last looked).
     """
     if added <= 0 or session.get_bind().dialect.name != "postgresql":
         return
     believed = session.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
                                {"t": table.name}).scalar()
-    if believed is None or believed < 0 or added > 0.2 * float(believed):
+    if believed is None or believed < 0 or added > 0.5 * float(believed):
         session.execute(text(f'ANALYZE "{table.name}"'))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ventanilla.accounts.models import Membership, User
 from ventanilla.audit.service import SYSTEM, Actor, EventDraft, events_for, record, record_many
-from ventanilla.bulk import bulk_insert, one_of, reserve_ids
+from ventanilla.bulk import bulk_insert, one_of, refresh_statistics, reserve_ids
 from ventanilla.cases.guardrails import hidden_spam_case_ids
 from ventanilla.cases.models import OPEN_STATUSES, Case, CaseStatus, Note
 from ventanilla.cases.search import case_matches
@@ -105,6 +105,7 @@ def place_posts(session: Session, posts: Sequence[PendingPost]) -> Placement:
         (c["id"], o.workspace_id, o.author_id, o.channel_id, o.thread_external_id, o.id, CaseStatus.new.value,
          c["priority"], o.language, o.text[:280], o.created_at, c["last"], c["added"], 1)
         for c in new_cases for o in (c["origin"],)])
+    refresh_statistics(session, case_table, len(new_cases))
     existing = [c for cs in open_cases.values() for c in cs if not c["new"] and c["added"]]
     if existing:
         session.execute(

@@ -69,11 +69,10 @@ def load(posts: int, authors: int) -> None:
             attach_posts(s, new_ids)
     hide_spam(every=100)
     # The clock's search.index job would have caught up within 10 s of the last post.
-    from ventanilla.cases.search import index_pending
+    from ventanilla.cases.search import index_all
 
     with session_scope() as s:
-        while index_pending(s):
-            pass
+        index_all(s)
 
 
 def hide_spam(every: int) -> None:

@@ -166,6 +166,13 @@ def desk(engine: Engine) -> Desk:
         return Desk(ws.id, ws.slug, channel.id, users)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def incoming(external_id: str, text_: str, *, handle: str = "maria", network: str = "x",
              thread: str | None = None, kind: str = "mention", followers: int | None = 120,
              created_at: str = "2026-11-20T17:05:00Z", language: str | None = None):

@@ -15,8 +15,8 @@ from imapclient import IMAPClient
 from sqlalchemy import Engine, func, select, update
 from typer.testing import CliRunner
 
-from tests.conftest import Desk
-from tests.connectors_sim.mailserver import DOVECOT, MAIL_PASSWORD, MAIL_USER, Dovecot, free_port
+from tests.conftest import Desk, free_port
+from tests.connectors_sim.mailserver import DOVECOT, MAIL_PASSWORD, MAIL_USER, Dovecot
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim
 from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
 from tests.connectors_sim.server import SimServer

@@ -6,7 +6,6 @@ and post-mortem through the web app."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import Desk, deliver, incoming
+from tests.conftest import Desk, deliver, free_port, incoming
 from tests.integration.test_web import csrf_of, sign_in
 from ventanilla.db import session_scope
 
@@ -37,12 +36,6 @@ BURST_TEXTS = [
     "Llevo tres días sin mi maleta perdida en Barajas, exijo una solución",
     "Mi maleta perdida en Barajas sigue sin aparecer, indignante",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Mailbox:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +16,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
-from tests.conftest import Desk, deliver, incoming
+from tests.conftest import Desk, deliver, free_port, incoming
 from tests.integration.test_web import csrf_of, sign_in
 from ventanilla.audit.service import SYSTEM, Actor
 from ventanilla.cases.models import Case, CaseStatus
@@ -262,12 +261,6 @@ def test_a_breach_escalates_to_the_team_lead_or_the_workspace_leads(engine: Engi
 
 
 # --- delivery -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Mailbox:

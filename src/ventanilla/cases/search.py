@@ -60,8 +60,15 @@ INDEX_BATCH = 20000
 @task(INDEX_TASK)
 def index_task(session: Session, payload: dict[str, Any]) -> None:
     """The periodic job: bring the search index up to date."""
-    while index_pending(session, limit=int(payload.get("limit", INDEX_BATCH))):
-        pass
+    index_all(session, limit=int(payload.get("limit", INDEX_BATCH)))
+
+
+def index_all(session: Session, *, limit: int = INDEX_BATCH) -> int:
+    """Bring the search index up to date, ``limit`` posts at a time; returns how many were added."""
+    total = 0
+    while done := index_pending(session, limit=limit):
+        total += done
+    return total
 
 
 def index_pending(session: Session, *, limit: int = INDEX_BATCH) -> int:

@@ -9,6 +9,7 @@ from ventanilla.crisis import models as crisis_models  # noqa: F401
 from ventanilla.db import Base
 from ventanilla.followups import models as followups_models  # noqa: F401
 from ventanilla.improvements import models as improvements_models  # noqa: F401
+from ventanilla.ingest import listener_models as ingest_listener_models  # noqa: F401
 from ventanilla.ingest import models as ingest_models
 from ventanilla.ingest import sync_models as ingest_sync_models  # noqa: F401
 from ventanilla.privacy import models as privacy_models  # noqa: F401

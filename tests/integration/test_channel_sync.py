@@ -212,6 +212,38 @@ def test_five_failures_in_a_row_mark_the_channel_unhealthy_and_a_success_heals_i
     assert actions.count("channel.unhealthy") == 1 and actions.count("channel.recovered") == 1
 
 
+def test_a_failed_sync_costs_the_others_two_short_writes_and_no_audit_event(
+        engine: Engine, desk: Desk, x_net: tuple[SimServer, XSim]) -> None:
+    from sqlalchemy import event
+
+    server, x = x_net
+    x.load_mentions()
+    channel_id = add_x_channel(engine, desk, server.base_url)
+    assert sync_channel(engine, channel_id, owner="w").status == "ok"  # the channel has its sync row
+    with session_scope(engine) as s:
+        audited = s.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    transactions: list[bool] = []
+
+    def began(conn: object) -> None:
+        transactions.append(bool(conn.get_execution_options().get("readonly")))  # type: ignore[attr-defined]
+
+    event.listen(engine, "begin", began)
+    try:
+        server.fail_with_status(500, times=3)
+        outcomes = [sync_channel(engine, channel_id, owner="w") for _ in range(3)]
+    finally:
+        event.remove(engine, "begin", began)
+    assert [o.status for o in outcomes] == ["failed"] * 3 and outcomes[0].slug == "x-acme"
+    # Per failed sync: take the lease, then one transaction for failures, backoff, last error and
+    # the lease's release. The read in between does not queue for SQLite's write lock.
+    assert transactions.count(False) == 2 * 3 and transactions.count(True) == 3
+    state = state_of(engine, channel_id)
+    assert (state.failures, state.healthy, state.lease_owner) == (3, True, None)
+    assert state.last_error and "HTTP 500" in state.last_error
+    with session_scope(engine) as s:  # still healthy: nothing for the audit trail yet
+        assert (s.scalar(select(func.count()).select_from(AuditEvent)) or 0) == audited
+
+
 def test_an_expired_token_marks_the_channel_unhealthy_and_the_other_channel_still_syncs(
         engine: Engine, desk: Desk, x_net: tuple[SimServer, XSim],
         feeds: tuple[SimServer, FeedSim]) -> None:

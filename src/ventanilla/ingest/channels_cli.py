@@ -329,7 +329,8 @@ def listen_(
     """Listen to networks that push (Mastodon streaming, IMAP IDLE) until interrupted.
 
     Each push wakes an immediate sync of its channel (same lease and cursor as polling);
-    keep `channels sync --loop` (or the clock) running as the safety net.
+    keep `channels sync --loop` (or the clock) running as the safety net. A channel is listened
+    to by one process at a time: one already listened to elsewhere is left to that process.
     """
     import signal
     import threading
@@ -363,6 +364,10 @@ def listen_(
         console.print(f"listening to {', '.join(listening)}" if listening
                       else "no push-capable channel yet; looking again every "
                            f"{refresh:.0f} s", highlight=False)
+        if listeners.held_elsewhere:
+            # Another process (clock, serve, sync --loop) listens to these; taken over if it stops.
+            console.print(f"listened to by another process: {', '.join(listeners.held_elsewhere)}",
+                          highlight=False)
         while not (rounds and done >= rounds) and not stop.wait(max(0.1, refresh)):
             listeners.maybe_refresh()
             done += 1

@@ -25,10 +25,17 @@ channel's settings or secrets change and stops it when the channel stops wanting
 listener that fails is logged and retried; it never stops polling or another channel.
 ``ventanilla channels listen`` runs them in the foreground; ``Scheduler(listen=True)`` (the
 ``channels sync --loop`` command) and the in-process clock run them beside polling.
+
+Each channel is listened to by one process only, whichever starts first: a listener holds
+the channel's lease (``ingest.listener_lease``: the ``channel_listener`` row, taken by a
+compare-and-set UPDATE, kept by a heartbeat, taken over when the heartbeat goes stale) and
+writes its status there for the channels page: listening or not, where, since when, last
+event, reconnects, last error (scrubbed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import socket
@@ -43,17 +50,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ventanilla.db import utcnow
 from ventanilla.ingest.connectors.base import AuthError, Connector, RateLimited
+from ventanilla.ingest.listener_lease import HEARTBEAT_SECONDS, ListenerLease, ListenerStatus
 from ventanilla.ingest.models import Channel
 from ventanilla.ingest.sync import (
+    ChannelCredentials,
     SessionSource,
     SyncOutcome,
     _factory,
     _fingerprint,
+    _reader,
     _scope,
     backoff_seconds,
     connector_for,
     default_owner,
     describe_error,
+    scrub,
     stored_secrets,
     sync_channel,
     sync_state,
@@ -69,6 +80,7 @@ BUSY_RETRY = 2.0  # seconds between tries while another worker holds the channel
 BACKOFF_RECHECK = 30.0  # a channel backing off is looked at again this often
 REFRESH_SECONDS = 60.0  # how often Listeners.maybe_refresh looks for new or changed channels
 IDLE_LIMIT = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+STATUS_GAP = 1.0  # least seconds between two status writes of one listener (events come in bursts)
 
 
 class NoPush(Exception):
@@ -207,7 +219,8 @@ class ChannelListener:
     def __init__(self, source: SessionSource, channel_id: int, slug: str, sources: list[PushSource], *,
                  secrets_: Mapping[str, Any] | None = None, reconnect_base: float = RECONNECT_BASE,
                  reconnect_cap: float = RECONNECT_CAP, busy_retry: float = BUSY_RETRY,
-                 rng: Callable[[float, float], float] = random.uniform) -> None:
+                 rng: Callable[[float, float], float] = random.uniform, lease: ListenerLease | None = None,
+                 status_gap: float = STATUS_GAP) -> None:
         self.factory: sessionmaker[Session] = _factory(source)
         self.channel_id = channel_id
         self.slug = slug
@@ -226,6 +239,13 @@ class ChannelListener:
         self.syncs = 0  # syncs done (not counting "busy" tries)
         self.last_outcome: SyncOutcome | None = None
         self._syncing = False
+        # The lease on the channel and the status written with its heartbeat (None: not kept).
+        self.lease = lease
+        self.status = ListenerStatus()
+        self.status_gap = status_gap
+        self.lost = False  # another process took the channel (our heartbeat went stale)
+        self._dirty = threading.Event()
+        self._open = 0  # sources connected now
 
     # -- control ---------------------------------------------------------------------------
 
@@ -234,6 +254,9 @@ class ChannelListener:
         threads = [threading.Thread(target=self._sync_loop, name=f"listen-{self.slug}-sync", daemon=True)]
         threads += [threading.Thread(target=self._source_loop, args=(source,), daemon=True,
                                      name=f"listen-{self.slug}-{source.name}") for source in self.sources]
+        if self.lease is not None:
+            threads.append(threading.Thread(target=self._status_loop, name=f"listen-{self.slug}-status",
+                                            daemon=True))
         self._threads = threads
         for thread in threads:
             thread.start()
@@ -247,6 +270,7 @@ class ChannelListener:
         """Stop listening: interrupt the sources' blocking reads; a running sync finishes."""
         self._stop.set()
         self._wanted.set()
+        self._dirty.set()
         for source in self.sources:
             try:
                 source.interrupt()
@@ -274,6 +298,60 @@ class ChannelListener:
         with self._count_lock:
             setattr(self, name, getattr(self, name) + 1)
 
+    def _report(self, **changes: object) -> None:
+        # Sources change the status in memory; the status thread writes it (coalesced).
+        with self._count_lock:
+            for name, value in changes.items():
+                setattr(self.status, name, value)
+        self._dirty.set()
+
+    def _pushed(self) -> None:
+        """A source's news: remembered for the status, then a sync is asked for."""
+        self._report(last_event_at=utcnow())
+        self.wake()
+
+    # -- lease and status ------------------------------------------------------------------
+
+    def _snapshot(self) -> ListenerStatus:
+        with self._count_lock:
+            return dataclasses.replace(self.status)
+
+    def _status_loop(self) -> None:
+        lease = self.lease
+        assert lease is not None
+        self._dirty.set()  # the first write says where and since when, at once
+        try:
+            while not self._stop.is_set():
+                self._dirty.wait(lease.heartbeat_seconds)
+                if self._stop.is_set():
+                    break
+                self._dirty.clear()
+                try:
+                    kept = lease.beat(self._snapshot())
+                except Exception as exc:  # the database failing: the next heartbeat tries again
+                    log.error("channel %s: listener heartbeat failed: %s", self.slug, describe_error(exc))
+                    kept = True
+                if not kept:
+                    if not self._stop.is_set():  # (when stopping, our own release got there first)
+                        log.warning("channel %s: another process took over the listener; stopping this one",
+                                    self.slug)
+                    self.lost = True
+                    self.stop()
+                    return
+                self._stop.wait(self.status_gap)
+        finally:
+            if not self.lost:
+                self.release()
+
+    def release(self) -> None:
+        """Let the channel's lease go now (with the last status); errors are logged only."""
+        if self.lease is None:
+            return
+        try:
+            self.lease.release(self._snapshot())
+        except Exception as exc:
+            log.error("channel %s: listener lease not released: %s", self.slug, describe_error(exc))
+
     # -- sources ---------------------------------------------------------------------------
 
     def _source_loop(self, source: PushSource) -> None:
@@ -286,25 +364,42 @@ class ChannelListener:
                 opened = True
                 self.wake()  # catch up on what arrived while we were not connected
                 self._count("connects")
+                with self._count_lock:
+                    self._open += 1
+                self._report(listening=True)
                 log.info("channel %s: %s listening", self.slug, source.name)
 
             error: BaseException | None = None
             try:
-                source.listen(self.wake, on_open)
+                source.listen(self._pushed, on_open)
             except NoPush as exc:
                 log.info("channel %s: %s: %s; polling only", self.slug, source.name, exc)
+                self._closed(opened, scrub(f"{source.name}: {exc}; polling only", self._secrets))
                 return
             except Exception as exc:
                 error = exc
             if self._stop.is_set():
+                self._closed(opened)
                 return
             self._count("drops")
             failures = 1 if opened else failures + 1
             delay = self.reconnect_delay(failures, error)
             reason = describe_error(error, self._secrets) if error is not None else "closed by the server"
+            self._closed(opened, f"{source.name}: {reason}", reconnect=True)
             log.warning("channel %s: %s dropped (%s); reconnecting in %.1f s", self.slug, source.name,
                         reason, delay)
             self._stop.wait(delay)
+
+    def _closed(self, opened: bool, error: str | None = None, *, reconnect: bool = False) -> None:
+        with self._count_lock:
+            if opened:
+                self._open -= 1
+            changes: dict[str, object] = {"listening": self._open > 0}
+        if reconnect:
+            changes["reconnects"] = self.drops
+        if error is not None:
+            changes["last_error"] = error
+        self._report(**changes)
 
     def reconnect_delay(self, failures: int, error: BaseException | None) -> float:
         """Exponential backoff with jitter; what a rate limit asked for; long on refused credentials."""
@@ -353,7 +448,7 @@ class ChannelListener:
             return
 
     def _backoff_left(self) -> float:
-        with _scope(self.factory) as session:
+        with _scope(_reader(self.factory)) as session:
             state = sync_state(session, self.channel_id)
             until = state.backoff_until if state is not None else None
         return (until - utcnow()).total_seconds() if until is not None else 0.0
@@ -369,49 +464,79 @@ class Listeners:
         listeners.refresh()            # start, restart (settings or secrets changed), stop
         ...
         listeners.close()
+
+    A channel another process listens to (its lease is held and its heartbeat fresh) is left
+    to it: ``held_elsewhere`` names those, and a later refresh takes over if that process dies.
+    ``process`` names this process on the channels page (default: its command).
     """
 
     def __init__(self, source: SessionSource, *, workspace_id: int | None = None,
                  channel_ids: Iterable[int] | None = None, refresh_seconds: float = REFRESH_SECONDS,
+                 process: str | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  **options: Any) -> None:
         self.factory = _factory(source)
         self.workspace_id = workspace_id
         self.channel_ids = None if channel_ids is None else list(channel_ids)
         self.refresh_seconds = refresh_seconds
+        self.process = process
+        self.heartbeat_seconds = heartbeat_seconds
         self.options = options
         self.running: dict[int, tuple[str, ChannelListener]] = {}
+        self.held_elsewhere: list[str] = []
         self._refused: dict[int, str] = {}  # fingerprint whose connector could not be built
         self._refreshed_at: float | None = None
 
     def refresh(self) -> list[str]:
         """Bring the running listeners in line with the channels; returns the slugs listened to."""
         self._refreshed_at = time.monotonic()
-        keep: set[int] = set()
-        start: dict[int, tuple[str, ChannelListener]] = {}
-        with _scope(self.factory) as session:
-            for channel in push_channels(session, workspace_id=self.workspace_id, channel_ids=self.channel_ids):
-                fingerprint = _fingerprint(channel)
-                current = self.running.get(channel.id)
-                if current is not None and current[0] == fingerprint:
-                    keep.add(channel.id)
-                    continue
-                if self._refused.get(channel.id) == fingerprint:
-                    continue
-                secrets_ = stored_secrets(channel)
-                try:
-                    sources = sources_for(connector_for(channel))
-                except Exception as exc:
-                    self._refused[channel.id] = fingerprint
-                    log.warning("channel %s: cannot listen: %s", channel.slug, describe_error(exc, secrets_))
-                    continue
-                if sources:
-                    start[channel.id] = (fingerprint, ChannelListener(
-                        self.factory, channel.id, channel.slug, sources, secrets_=secrets_, **self.options))
-        for channel_id in [cid for cid in self.running if cid not in keep]:
-            self.running.pop(channel_id)[1].stop()  # changed or no longer wanted; not waited for
-        for channel_id, entry in start.items():
-            self.running[channel_id] = (entry[0], entry[1].start())
+        with _scope(_reader(self.factory)) as session:
+            wanted = {channel.id: channel for channel in
+                      push_channels(session, workspace_id=self.workspace_id, channel_ids=self.channel_ids)}
+        for channel_id, (fingerprint, listener) in list(self.running.items()):
+            channel = wanted.get(channel_id)
+            if channel is not None and _fingerprint(channel) == fingerprint and not listener.lost:
+                continue
+            # Changed, no longer wanted, or taken over: stopped (not waited for); its lease is
+            # let go now, so its successor below can take the channel at once.
+            self.running.pop(channel_id)
+            listener.stop()
+            if not listener.lost:
+                listener.release()
+        elsewhere = []
+        for channel_id, channel in wanted.items():
+            if channel_id in self.running:
+                continue
+            fingerprint = _fingerprint(channel)
+            if self._refused.get(channel_id) == fingerprint:
+                continue
+            started = self._start(channel, fingerprint)
+            if started is None:
+                elsewhere.append(channel.slug)
+        self.held_elsewhere = sorted(elsewhere)
         return sorted(listener.slug for _, listener in self.running.values())
+
+    def _start(self, channel: Channel, fingerprint: str) -> bool | None:
+        """Take the channel's lease and start its listener; None when another process has it."""
+        lease = ListenerLease(self.factory, channel.id, process=self.process,
+                              heartbeat_seconds=self.heartbeat_seconds)
+        if not lease.take():
+            return None
+        secrets_ = stored_secrets(channel)
+        try:
+            sources = sources_for(connector_for(channel, store=ChannelCredentials(self.factory, channel.id)))
+        except Exception as exc:
+            self._refused[channel.id] = fingerprint
+            error = describe_error(exc, secrets_)
+            log.warning("channel %s: cannot listen: %s", channel.slug, error)
+            lease.release(ListenerStatus(last_error=error))
+            return False
+        if not sources:
+            lease.release()
+            return False
+        listener = ChannelListener(self.factory, channel.id, channel.slug, sources, secrets_=secrets_, lease=lease,
+                                   **self.options)
+        self.running[channel.id] = (fingerprint, listener.start())
+        return True
 
     def maybe_refresh(self) -> None:
         """``refresh`` when ``refresh_seconds`` have passed; errors are logged, never raised."""

@@ -20,6 +20,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -290,10 +291,38 @@ def describe_error(exc: BaseException, secrets_: Mapping[str, Any] | None = None
 # -- state --------------------------------------------------------------------------------------
 
 
+_factories_lock = threading.Lock()
+_writers: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+_readers: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
 def _factory(source: SessionSource) -> sessionmaker[Session]:
-    if isinstance(source, Engine):
-        return session_factory(source)
-    return source
+    # One per engine: a session maker is a class of its own, costly to make on every sync.
+    if not isinstance(source, Engine):
+        return source
+    with _factories_lock:
+        factory = _writers.get(source)
+        if factory is None:
+            factory = _writers[source] = session_factory(source)
+        return factory
+
+
+def _reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A session maker on the same database for transactions that only read.
+
+    On SQLite every other transaction queues for the one write lock up front (``BEGIN
+    IMMEDIATE``); a read does not need it, and reads that queued there made the healthy
+    channels wait behind a failing one's bookkeeping.
+    """
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return factory
+    with _factories_lock:
+        reader = _readers.get(bind)
+        if reader is None:
+            reader = _readers[bind] = sessionmaker(bind=bind.execution_options(readonly=True),
+                                                   expire_on_commit=False)
+        return reader
 
 
 @contextmanager
@@ -336,22 +365,21 @@ def enable_polling(session: Session, channel: Channel, *, poll_seconds: int = DE
     return state
 
 
-def _ensure_state(factory: sessionmaker[Session], channel_id: int) -> tuple[str, int]:
-    """Make sure the channel has a sync row; return its slug and poll interval."""
-    with _scope(factory) as session:
+def _ensure_state(factory: sessionmaker[Session], channel_id: int) -> tuple[str, bool]:
+    """Make sure the channel has a sync row; return its slug and whether the row was just made."""
+    with _scope(_reader(factory)) as session:
         channel = session.get(Channel, channel_id)
         if channel is None:
             raise ChannelError(f"no channel {channel_id}")
         slug = channel.slug
-        state = sync_state(session, channel_id)
-        if state is not None:
-            return slug, state.poll_seconds
+        if sync_state(session, channel_id) is not None:
+            return slug, False
     try:
         with _scope(factory) as session:
             session.add(ChannelSync(channel_id=channel_id, poll_seconds=0, failures=0, healthy=True))
     except IntegrityError:
         pass  # another worker created it at the same moment
-    return slug, 0
+    return slug, True
 
 
 def _take_lease(factory: sessionmaker[Session], channel_id: int, owner: str, seconds: float) -> bool:
@@ -403,14 +431,19 @@ def backoff_seconds(failures: int, *, base: float = BACKOFF_BASE, cap: float = B
 
 
 def _finish(factory: sessionmaker[Session], channel_id: int, outcome: SyncOutcome,
-            exc: BaseException | None) -> None:
-    """Write the result of a sync (schedule, health, error) in one transaction."""
+            exc: BaseException | None, owner: str) -> None:
+    """Write the result of a sync (schedule, health, error) and free our lease, in one transaction.
+
+    One short write per sync, whatever happened: a failing channel retried every round costs
+    the others one turn of the write lock, and an audit event only when its health changes.
+    """
     now = utcnow()
     with _scope(factory) as session:
-        channel = session.get(Channel, channel_id)
         state = sync_state(session, channel_id)
-        if channel is None or state is None:
+        if state is None:
             return
+        if state.lease_owner == owner:
+            state.lease_owner, state.lease_until = None, None
         was_healthy, previous_error = state.healthy, state.last_error
         interval = timedelta(seconds=state.poll_seconds or DEFAULT_POLL_SECONDS)
         if exc is None:
@@ -438,6 +471,11 @@ def _finish(factory: sessionmaker[Session], channel_id: int, outcome: SyncOutcom
                     state.healthy = False
             state.backoff_until = now + timedelta(seconds=wait)
             state.next_sync_at = state.backoff_until
+        if was_healthy == state.healthy:
+            return
+        channel = session.get(Channel, channel_id)  # only for the audit event of the change
+        if channel is None:
+            return
         if was_healthy and not state.healthy:
             record(session, SYSTEM, "channel.unhealthy", target_type="channel", target_id=channel.id,
                    workspace_id=channel.workspace_id,
@@ -470,18 +508,27 @@ def sync_channel(source: SessionSource, channel_id: int, *, owner: str, max_page
     """
     started = time.monotonic()
     factory = _factory(source)
-    slug, _ = _ensure_state(factory, channel_id)
+    # The lease first: a channel that has its sync row (every one after its first sync) costs
+    # one write to take and one to finish, and its reads do not queue for SQLite's write lock.
+    taken = _take_lease(factory, channel_id, owner, lease_seconds)
+    slug = ""
+    if not taken:
+        slug, created = _ensure_state(factory, channel_id)  # raises when there is no such channel
+        taken = created and _take_lease(factory, channel_id, owner, lease_seconds)
     outcome = SyncOutcome(channel_id=channel_id, slug=slug)
-    if not _take_lease(factory, channel_id, owner, lease_seconds):
+    if not taken:
         outcome.status = "busy"
         return outcome
     secrets_: dict[str, Any] = {}
     error: BaseException | None = None
     try:
-        with _scope(factory) as session:
-            channel = session.get(Channel, channel_id)
-            state = sync_state(session, channel_id)
-            assert channel is not None and state is not None
+        with _scope(_reader(factory)) as session:
+            row = session.execute(select(Channel, ChannelSync).join(ChannelSync, ChannelSync.channel_id == Channel.id)
+                                  .where(Channel.id == channel_id)).one()
+            channel: Channel | None = row[0]
+            state: ChannelSync = row[1]
+            assert channel is not None
+            slug = outcome.slug = channel.slug
             cursor = state.cursor
             secrets_ = stored_secrets(channel)
             connector = _cached_connector(channel, factory)
@@ -522,11 +569,12 @@ def sync_channel(source: SessionSource, channel_id: int, *, owner: str, max_page
         outcome.error = describe_error(exc, secrets_)
         outcome.status = ("rate_limited" if isinstance(exc, RateLimited)
                           else "auth_failed" if isinstance(exc, AuthError) else "failed")
-        log.warning("channel %s: sync failed: %s", slug, outcome.error)
+        log.warning("channel %s: sync failed: %s", slug or channel_id, outcome.error)
     try:
-        _finish(factory, channel_id, outcome, error)
-    finally:
+        _finish(factory, channel_id, outcome, error, owner)
+    except BaseException:
         _release_lease(factory, channel_id, owner)
+        raise
     if outcome.status == "ok":
         log.info("channel %s: %d new, %d duplicate, %d skipped in %d page(s)",
                  slug, outcome.new, outcome.duplicates, outcome.skipped, outcome.pages)
@@ -588,7 +636,7 @@ def run_scheduler_once(source: SessionSource, *, owner: str | None = None, now: 
     """
     factory = _factory(source)
     owner = owner or default_owner()
-    with _scope(factory) as session:
+    with _scope(_reader(factory)) as session:
         due = due_channels(session, now, workspace_id=workspace_id)
     if workers <= 1 or len(due) <= 1:
         return [_sync_guarded(factory, channel_id, owner, max_pages, max_seconds) for channel_id in due]
@@ -639,7 +687,7 @@ class Scheduler:
         outcomes = [self.running.pop(cid).result() for cid in finished]
         free = self.workers - len(self.running)
         if free > 0:
-            with _scope(self.factory) as session:
+            with _scope(_reader(self.factory)) as session:
                 due = [cid for cid in due_channels(session, now, workspace_id=self.workspace_id)
                        if cid not in self.running]
             for channel_id in due[:free]:

@@ -100,5 +100,12 @@ def test_train_writes_a_model(tmp_path: Path) -> None:
     summary = json.loads(result.output)
     assert summary["trained_on"] > 300
     assert out.exists() and out.stat().st_size < 500_000
-    # Training is reproducible: the shipped model is exactly what the shipped set trains.
-    assert out.read_bytes() == MODEL_PATH.read_bytes()
+    # Training is reproducible: the shipped model is what the shipped set trains. Exactly, but for
+    # the last rounded digit of a weight: another CPU's floating-point paths can move a weight
+    # across a rounding boundary (and so the version, a digest of the weights).
+    trained, shipped = json.loads(out.read_text()), json.loads(MODEL_PATH.read_text())
+    assert trained.keys() == shipped.keys()
+    assert {k: v for k, v in trained.items() if k not in ("weights", "version")} == {
+        k: v for k, v in shipped.items() if k not in ("weights", "version")}
+    assert trained["weights"].keys() == shipped["weights"].keys()
+    assert all(abs(trained["weights"][k] - w) <= 2e-5 for k, w in shipped["weights"].items())

@@ -5,6 +5,7 @@ the status the page shows. Both engines; waits are bounded polls of the database
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -18,12 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from tests.conftest import PASSWORD, PG_ADMIN_URL, Desk, need_service
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim
 from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
 from tests.connectors_sim.server import SimServer
 from tests.integration.test_channel_listen import FAST, add_mastodon, has, listening, no_listener_threads, wait_for
+from ventanilla.cli import app
 from ventanilla.db import session_factory, session_scope, utcnow
 from ventanilla.ingest.connectors.base import ConnectorError
 from ventanilla.ingest.listen import ChannelListener, Listeners
@@ -229,6 +232,18 @@ def test_the_channels_page_shows_each_push_channels_listener(
         assert f"Held by ventanilla clock on {socket.gethostname()[:128]}, pid {os.getpid()}" in page
         assert "HTTP 502" in page and TOKEN not in page  # the error, scrubbed of the token
         assert "Reconnects:" in page and "Last event:" in page
+        # The same status on the command line.
+        listed = CliRunner().invoke(app, ["channels", "list", "-w", desk.slug, "--json"])
+        assert listed.exit_code == 0, listed.output
+        by_slug = {item["slug"]: item for item in json.loads(listed.output)}
+        push = by_slug["m-brisa"]["listener"]
+        assert push["state"] == "connecting" and push["held"] and push["process"] == "ventanilla clock"
+        assert push["pid"] == os.getpid() and push["reconnects"] >= 2 and "HTTP 502" in push["last_error"]
+        assert TOKEN not in listed.output
+        assert [item["listener"] for slug, item in by_slug.items() if slug != "m-brisa"] == [None]  # X: no push
+        table = CliRunner().invoke(app, ["channels", "list", "-w", desk.slug], env={"COLUMNS": "240"})
+        assert table.exit_code == 0 and "connecting (ventanilla clock" in table.output
+        assert "listener's last error" in table.output and TOKEN not in table.output
     finally:
         listener.stop()
         assert listener.join(10)

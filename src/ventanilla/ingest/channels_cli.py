@@ -162,21 +162,43 @@ def _now() -> Any:
     return utcnow()
 
 
+def _listener(status: dict[str, Any]) -> dict[str, Any]:
+    """A push listener's status for `channels list` (see `listener_lease.push_status`)."""
+    row = status["row"]
+
+    def moment(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {"state": status["state"], "held": status["held"], "stale": status["stale"],
+            "process": row.process if row else None, "host": row.host if row else None,
+            "pid": row.pid if row else None, "since": moment(row.since) if row else None,
+            "heartbeat_at": moment(row.heartbeat_at) if row else None,
+            "last_event_at": moment(row.last_event_at) if row else None,
+            "reconnects": row.reconnects if row else 0, "last_error": row.last_error if row else None}
+
+
 @app.command("list")
 def list_(
     workspace: WorkspaceOpt = "demo",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """List the channels with their health, last sync, failures and last error."""
-    from ventanilla.db import session_scope
+    """List the channels with their health, last sync, failures, last error and push listener."""
+    from ventanilla.db import session_scope, utcnow
     from ventanilla.ingest.channels import list_channels
+    from ventanilla.ingest.listen import wants_push
+    from ventanilla.ingest.listener_lease import listener_states, push_status
     from ventanilla.ingest.sync import sync_state
 
     ws_id = _workspace_id(workspace)
     rows: list[dict[str, Any]] = []
+    now = utcnow()
     with session_scope() as session:
-        for channel in list_channels(session, workspace_id=ws_id):
+        channels = list_channels(session, workspace_id=ws_id)
+        listeners = listener_states(session, [channel.id for channel in channels])
+        for channel in channels:
             state = sync_state(session, channel.id)
+            listener = listeners.get(channel.id)
+            pushes = listener is not None or wants_push(channel, state.poll_seconds if state else 0)
             rows.append({
                 "slug": channel.slug, "name": channel.name, "network": channel.network,
                 "account": channel.account, "public": channel.is_public, "health": _health(state),
@@ -187,23 +209,30 @@ def list_(
                 "failures": state.failures if state else 0,
                 "last_error": state.last_error if state else None,
                 "webhook_url": f"/api/v1/webhooks/{channel.id}",
+                "listener": _listener(push_status(listener, now)) if pushes else None,
             })
     if as_json:
         console.print_json(json.dumps(rows))
         return
-    table = Table("channel", "network", "visibility", "health", "last sync (UTC)", "failures")
+    table = Table("channel", "network", "visibility", "health", "last sync (UTC)", "failures", "push listener")
     for row in rows:
         colour = {"unhealthy": "red", "backing off": "yellow", "ok": "green"}.get(row["health"], "")
         health = f"[{colour}]{row['health']}[/{colour}]" if colour else row["health"]
         last = (row["last_sync_at"] or "")[:19].replace("T", " ")
+        push = row["listener"]
+        listening = "" if push is None else push["state"] + (f" ({push['process']}, {push['host']})"
+                                                              if push["held"] else "")
         table.add_row(row["slug"], row["network"], "public" if row["public"] else "private", health, last,
-                      str(row["failures"]))
+                      str(row["failures"]), listening)
     console.print(table)
     # Errors are long: one line each under the table rather than a squeezed column.
     for row in rows:
         if row["last_error"]:
             console.print(f"[bold]{row['slug']}[/bold] last error: {row['last_error']}", highlight=False,
                           soft_wrap=True)
+        if row["listener"] and row["listener"]["last_error"]:
+            console.print(f"[bold]{row['slug']}[/bold] listener's last error: {row['listener']['last_error']}",
+                          highlight=False, soft_wrap=True)
 
 
 @app.command("test")

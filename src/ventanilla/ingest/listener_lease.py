@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -190,3 +191,19 @@ class ListenerLease:
     def release(self, status: ListenerStatus | None = None) -> bool:
         """Let the channel go (with the final ``status``); False when it was not ours any more."""
         return self._run("release", status)
+
+
+def push_status(listener: ChannelListenerState | None, now: datetime) -> dict[str, Any]:
+    """A push channel's listener as the channels page and `channels list` show it: ``state`` is
+    never / listening / connecting / stopped (written by listeners in other processes)."""
+    held = is_held(listener, now=now)
+    if listener is None:
+        state = "never"
+    elif held and listener.listening:
+        state = "listening"
+    elif held:
+        state = "connecting"
+    else:
+        state = "stopped"
+    return {"state": state, "held": held, "row": listener,
+            "stale": listener is not None and listener.holder is not None and not held}

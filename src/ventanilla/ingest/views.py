@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -14,8 +13,7 @@ from ventanilla.accounts.service import Principal
 from ventanilla.db import utcnow
 from ventanilla.ingest.channels import NETWORKS, PRIVATE_NETWORKS, ChannelError, create_channel, list_channels
 from ventanilla.ingest.listen import wants_push
-from ventanilla.ingest.listener_lease import is_held, listener_states
-from ventanilla.ingest.listener_models import ChannelListenerState
+from ventanilla.ingest.listener_lease import listener_states, push_status
 from ventanilla.ingest.models import Channel
 from ventanilla.ingest.sync import (
     SYNC_TASK,
@@ -57,23 +55,8 @@ def _rows(session: Session, workspace_id: int) -> list[dict[str, Any]]:
         pushes = listener is not None or wants_push(channel, state.poll_seconds if state is not None else 0)
         rows.append({"channel": channel, "state": state, "health": health, "pollable": pollable(channel.network),
                      "webhook": f"/api/v1/webhooks/{channel.id}",
-                     "push": _push_status(listener, now) if pushes else None})
+                     "push": push_status(listener, now) if pushes else None})
     return rows
-
-
-def _push_status(listener: ChannelListenerState | None, now: datetime) -> dict[str, Any]:
-    """A push channel's listener as the page shows it (written by listeners in other processes)."""
-    held = is_held(listener, now=now)
-    if listener is None:
-        state = "never"
-    elif held and listener.listening:
-        state = "listening"
-    elif held:
-        state = "connecting"
-    else:
-        state = "stopped"
-    return {"state": state, "held": held, "row": listener,
-            "stale": listener is not None and listener.holder is not None and not held}
 
 
 def _page(request: Request, session: Session, principal: Principal, *, status_code: int = 200,

@@ -214,24 +214,29 @@ def list_(
     if as_json:
         console.print_json(json.dumps(rows))
         return
-    table = Table("channel", "network", "visibility", "health", "last sync (UTC)", "failures", "push listener")
+    table = Table("channel", "network", "visibility", "health", "last sync (UTC)", "failures")
     for row in rows:
         colour = {"unhealthy": "red", "backing off": "yellow", "ok": "green"}.get(row["health"], "")
         health = f"[{colour}]{row['health']}[/{colour}]" if colour else row["health"]
         last = (row["last_sync_at"] or "")[:19].replace("T", " ")
-        push = row["listener"]
-        listening = "" if push is None else push["state"] + (f" ({push['process']}, {push['host']})"
-                                                              if push["held"] else "")
         table.add_row(row["slug"], row["network"], "public" if row["public"] else "private", health, last,
-                      str(row["failures"]), listening)
+                      str(row["failures"]))
     console.print(table)
     # Errors are long: one line each under the table rather than a squeezed column.
     for row in rows:
         if row["last_error"]:
             console.print(f"[bold]{row['slug']}[/bold] last error: {row['last_error']}", highlight=False,
                           soft_wrap=True)
-        if row["listener"] and row["listener"]["last_error"]:
-            console.print(f"[bold]{row['slug']}[/bold] listener's last error: {row['listener']['last_error']}",
+        push = row["listener"]
+        if push is None:
+            continue
+        holder = (f" by {push['process']} on {push['host']}, pid {push['pid']}, since {(push['since'] or '')[:19]}"
+                  if push["held"] else "")
+        seen = f"; last event {push['last_event_at'][:19]}" if push["last_event_at"] else ""
+        console.print(f"[bold]{row['slug']}[/bold] push listener: {push['state']}{holder}{seen}; "
+                      f"{push['reconnects']} reconnects", highlight=False, soft_wrap=True)
+        if push["last_error"]:
+            console.print(f"[bold]{row['slug']}[/bold] listener's last error: {push['last_error']}",
                           highlight=False, soft_wrap=True)
 
 

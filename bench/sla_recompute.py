@@ -15,7 +15,9 @@ local PostgreSQL, of the server process that ran the statements (read from /proc
   (a threshold or a due time reached, or an event since) are read; at +1 min and +1 h;
 - +1 h, every clock: a full pass an hour later, when many clocks have changed state;
 - a new calendar: `set_calendar` (a lead edits the opening hours), which moves every running
-  due time at once: every clock rewritten again.
+  due time at once: every clock rewritten again;
+- a week later, all late: the every-minute job after a week with nobody answering, when every
+  clock breaches at once (one alert per target and kind, each told to its people and audited).
 
 Prints figures; asserts nothing about speed (benchmarks are not timed tests). Goal: < 2 s.
 """
@@ -157,9 +159,13 @@ def run(engine_name: str, count: int, seed: int) -> None:
             assert workspace_id is not None
             # A lead moves Friday's closing time: every running due time moves with it.
             hours = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu")} | {"fri": [["08:00", "15:00"]]}
-            set_calendar(s, workspace_id=workspace_id, actor=SYSTEM, calendar=BusinessCalendar.from_dict(
-                {"timezone": "Europe/Madrid", "hours": hours}))
+            set_calendar(s, workspace_id=workspace_id, actor=SYSTEM, now=NOW + timedelta(hours=1, minutes=2),
+                         calendar=BusinessCalendar.from_dict({"timezone": "Europe/Madrid", "hours": hours}))
         print("(set_calendar: every running clock recomputed and written; commit included)")
+        with timed(engine, "a week later, all late") as s:
+            result = recompute_open_cases(s, NOW + timedelta(days=7), full=False)
+        print(f"({result.cases:,} clocks read, {len(result.alerts):,} new alerts, each with its recipients "
+              "and audit event; commit included)")
         with session_scope(engine) as s:
             total = s.scalar(select(func.count()).select_from(SlaAlert))
         print(f"  alerts in the table: {total:,}")

@@ -10,7 +10,7 @@ the ORM would store them) run over plain tuples, and the rows go to the driver d
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,23 +26,31 @@ def _processors(table: Table, columns: Sequence[str], dialect: Any) -> list[Proc
     return [table.c[name].type._cached_bind_processor(dialect) for name in columns]
 
 
-def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction."""
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                *, ready: Collection[str] = ()) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction.
+
+    Columns named in ``ready`` already hold what the driver takes (e.g. a JSON document's text):
+    their type's bind processor is not run on them.
+    """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     procs = _processors(table, columns, dialect)
-    pairs = [(i, p) for i, p in enumerate(procs) if p is not None]
+    pairs = [(i, p) for i, p in enumerate(procs) if p is not None and columns[i] not in ready]
     if pairs:
-        converted: list[Sequence[Any]] = []
-        for row in rows:
-            values = list(row)
-            for i, proc in pairs:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
-            converted.append(values)
-        rows = converted
+        # Column by column: one comprehension per converted column instead of a Python loop
+        # per cell, and a value shared by every row (``received_at``) converted once.
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, proc in pairs:
+            col = cols[i]
+            first = col[0]
+            if first is not None and all(v is first for v in col):
+                cols[i] = [proc(first)] * len(col)
+            else:
+                cols[i] = [None if v is None else proc(v) for v in col]
+        rows = list(zip(*cols, strict=True))
     names = ", ".join(f'"{c}"' for c in columns)
     raw: Any = connection.connection.dbapi_connection
     assert raw is not None

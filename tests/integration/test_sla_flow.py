@@ -24,7 +24,7 @@ from ventanilla.db import session_factory, session_scope
 from ventanilla.events import publish
 from ventanilla.ingest.models import Post
 from ventanilla.sla.calendar import BusinessCalendar
-from ventanilla.sla.models import CaseSla, SlaAlert, SlaAlertRecipient
+from ventanilla.sla.models import CaseSla, SlaAlert, SlaAlertRecipient, case_sla_table
 from ventanilla.sla.service import PolicyInput, add_policy, recompute_open_cases, set_calendar, set_webhook_url
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -223,6 +223,30 @@ def test_alerts_fire_exactly_once_even_when_recomputed_twice_or_concurrently(eng
         events = s.scalar(select(func.count()).select_from(AuditEvent)
                           .where(AuditEvent.action.in_(("case.sla_at_risk", "case.sla_breached")))) or 0
     assert events == audited == len(expected)
+
+
+def test_an_alert_already_stored_is_not_raised_again_even_if_the_clock_forgot_it(engine: Engine,
+                                                                                 sla_desk: Desk) -> None:
+    # The UNIQUE (case, target, kind) is the last guard: a clock whose "alerted" stamps were lost
+    # (a restore, a hand edit) gets them back, and no second alert, recipient or audit event.
+    policy(engine, sla_desk, first_response_minutes=60)
+    late = [open_case(engine, sla_desk, f"forgot{i}", madrid(2026, 11, 25, 9, 0)) for i in range(3)]
+    now = madrid(2026, 11, 25, 11, 0)
+    assert len(recompute(engine, now).alerts) == 3
+    with session_scope(engine) as s:
+        before = (s.scalar(select(func.count()).select_from(SlaAlertRecipient)),
+                  s.scalar(select(func.count()).select_from(SlaAlert)))
+        s.execute(update(case_sla_table).values(first_response_breached_alerted_at=None, escalated_at=None))
+    with session_scope(engine) as s:  # `sla recompute --all`: every running clock is read
+        again = recompute_open_cases(s, now + timedelta(minutes=1), full=True)
+    assert again.alerts == [] and again.cases == 3
+    assert sorted(c for c, _, _ in alerts(engine)) == sorted(late)
+    with session_scope(engine) as s:
+        assert (s.scalar(select(func.count()).select_from(SlaAlertRecipient)),
+                s.scalar(select(func.count()).select_from(SlaAlert))) == before
+        stamps = s.execute(select(CaseSla.first_response_breached_alerted_at)
+                           .where(CaseSla.case_id.in_(late))).scalars().all()
+    assert len(stamps) == 3 and all(stamp is not None for stamp in stamps)
 
 
 def test_a_breach_escalates_to_the_team_lead_or_the_workspace_leads(engine: Engine, sla_desk: Desk) -> None:

@@ -34,6 +34,8 @@ quote = encode_basestring
 
 def canonical_json(value: Any) -> str:
     """A JSON document's canonical text (sorted keys, no spaces, non-ASCII kept as is)."""
+    if value is None:  # most events have no `before`
+        return "null"
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

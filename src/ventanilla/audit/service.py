@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from ventanilla.audit.chain import (
@@ -18,6 +18,7 @@ from ventanilla.audit.chain import (
 )
 from ventanilla.audit.models import AuditEvent, AuditHead
 from ventanilla.audit.verifier import VerifyResult, verify
+from ventanilla.bulk import bulk_insert
 from ventanilla.db import utcnow
 
 __all__ = ["SYSTEM", "Actor", "EventDraft", "VerifyResult", "events_for", "record", "record_many", "verify"]
@@ -46,6 +47,10 @@ class EventDraft:
     after: dict[str, Any] | None = None
 
 
+_COLUMNS = ("workspace_id", "actor_user_id", "actor", "action", "target_type", "target_id", "before", "after",
+            "created_at", "prev_hash", "hash")
+
+
 def _lock_head(session: Session) -> str:
     # The UPDATE takes the row lock on PostgreSQL (and the write lock on SQLite) before we
     # read the last hash, so two writers can never chain onto the same event.
@@ -64,11 +69,15 @@ def record_many(session: Session, actor: Actor, drafts: Sequence[EventDraft]) ->
     prev = _lock_head(session)
     now = utcnow().replace(microsecond=0)
     created = iso_second(now)
+    # The documents are serialised once: the canonical text that is hashed is the text stored
+    # (`CanonicalJSON`), handed to the driver as is (a missing document is the JSON text ``null``,
+    # as the column type itself stores it).
     rows = []
     for draft in drafts:
         workspace_id = None if draft.workspace_id is None else int(draft.workspace_id)
         target_id = str(draft.target_id)
-        # `before`/`after` are stored as this same canonical text (see `CanonicalJSON`).
+        before = canonical_json(draft.before)
+        after = canonical_json(draft.after)
         text = event_text(
             workspace_id=workspace_id,
             actor_user_id=actor.user_id,
@@ -76,28 +85,15 @@ def record_many(session: Session, actor: Actor, drafts: Sequence[EventDraft]) ->
             action=draft.action,
             target_type=draft.target_type,
             target_id=target_id,
-            before_json=canonical_json(draft.before),
-            after_json=canonical_json(draft.after),
+            before_json=before,
+            after_json=after,
             created_at=created,
         )
         digest = text_hash(prev, text)
-        rows.append(
-            {
-                "workspace_id": workspace_id,
-                "actor_user_id": actor.user_id,
-                "actor": actor.name,
-                "action": draft.action,
-                "target_type": draft.target_type,
-                "target_id": target_id,
-                "before": draft.before,
-                "after": draft.after,
-                "created_at": now,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        rows.append((workspace_id, actor.user_id, actor.name, draft.action, draft.target_type, target_id,
+                     before, after, now, prev, digest))
         prev = digest
-    session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+    bulk_insert(session, cast(Table, AuditEvent.__table__), _COLUMNS, rows, ready=("before", "after"))
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     return prev
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
+import orjson
 from sqlalchemy import Table, and_, delete, func, insert, not_, or_, select, text, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ventanilla.accounts.models import Membership, Team, Workspace
 from ventanilla.audit.service import SYSTEM, Actor, EventDraft, record, record_many
+from ventanilla.bulk import bulk_insert, one_of, reserve_ids
 from ventanilla.cases.models import Case
 from ventanilla.db import utcnow
 from ventanilla.sla.calendar import BusinessCalendar
@@ -42,6 +44,16 @@ _RECOMPUTE_LOCK_KEY = 7_007_001
 _CHUNK = 500
 
 
+def _each_batch(session: Session, column: Any, values: Sequence[Any]) -> Iterator[Any]:
+    """``column IN values`` as one condition per batch: a single array parameter on PostgreSQL
+    (`one_of`), lists of `_CHUNK` on SQLite (whose statements take a bounded number of values)."""
+    if not values:
+        return
+    size = len(values) if session.get_bind().dialect.name == "postgresql" else _CHUNK
+    for start in range(0, len(values), size):
+        yield one_of(session, column, values[start:start + size])
+
+
 class SlaError(ValueError):
     """An SLA change that cannot be made, with the reason."""
 
@@ -58,8 +70,9 @@ def workspace_calendar(session: Session, workspace_id: int) -> BusinessCalendar:
     return BusinessCalendar.office_hours(row.timezone or "UTC")
 
 
-def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalendar, actor: Actor) -> None:
-    """Store the workspace's calendar; running clocks keep their due times until they next move."""
+def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalendar, actor: Actor,
+                 now: datetime | None = None) -> None:
+    """Store the workspace's calendar; every running clock's due times move with it at once."""
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise SlaError("no such workspace")
@@ -70,7 +83,7 @@ def set_calendar(session: Session, *, workspace_id: int, calendar: BusinessCalen
     session.flush()
     # Running clocks move with the calendar: every running target's due time is recomputed now
     # and written in the same single pass (one bulk UPDATE, not one to forget them and another).
-    recompute_open_cases(session, utcnow(), workspace_id=workspace_id, full=True, reset=True)
+    recompute_open_cases(session, now or utcnow(), workspace_id=workspace_id, full=True, reset=True)
     record(session, actor, "sla.calendar_set", target_type="workspace", target_id=workspace_id,
            workspace_id=workspace_id, before={"calendar": before}, after={"calendar": settings["calendar"]})
 
@@ -243,12 +256,12 @@ def start_clocks(session: Session, case_ids: Sequence[int], *, now: datetime | N
         return 0
     now = now or utcnow()
     cases: list[Any] = []
-    for start in range(0, len(case_ids), _CHUNK):
+    ids = list(case_ids)
+    for wanted, known in zip(_each_batch(session, Case.id, ids), _each_batch(session, case_sla_table.c.case_id, ids),
+                             strict=True):
         cases += session.execute(
             select(Case.id, Case.workspace_id, Case.priority, Case.channel_id, Case.opened_at)
-            .where(Case.id.in_(case_ids[start:start + _CHUNK]))
-            .where(~Case.id.in_(select(case_sla_table.c.case_id)
-                                .where(case_sla_table.c.case_id.in_(case_ids[start:start + _CHUNK]))))
+            .where(wanted).where(~Case.id.in_(select(case_sla_table.c.case_id).where(known)))
         ).all()
     rows: list[dict[str, Any]] = []
     by_workspace: dict[int, list[Any]] = {}
@@ -437,10 +450,10 @@ def on_replied(session: Session, *, case_id: int, at: datetime) -> None:
 
 def on_customer_wrote(session: Session, *, case_ids: Sequence[int]) -> None:
     """After our reply, the customer's next post starts the next-response clock."""
-    for start in range(0, len(case_ids), _CHUNK):
+    for batch in _each_batch(session, CaseSla.case_id, list(case_ids)):
         rows = session.execute(
             select(CaseSla, Case.last_activity_at).join(Case, Case.id == CaseSla.case_id)
-            .where(CaseSla.case_id.in_(case_ids[start:start + _CHUNK]),
+            .where(batch,
                    CaseSla.next_response_seconds.is_not(None), CaseSla.first_responded_at.is_not(None),
                    CaseSla.stopped_at.is_(None))
         ).all()
@@ -643,9 +656,9 @@ def recompute_open_cases(session: Session, now: datetime | None = None, *,
     if candidates:
         sla_ids = sorted({int(ids[i]) for i, _, _, _ in candidates})
         case_of: dict[int, int] = {}
-        for start_at in range(0, len(sla_ids), _CHUNK):
-            case_of.update(connection.execute(select(c.id, c.case_id).where(
-                c.id.in_(sla_ids[start_at:start_at + _CHUNK]))).all())
+        for batch in _each_batch(session, case_sla_table.c.id, sla_ids):
+            case_of.update(connection.execute(select(case_sla_table.c.id, case_sla_table.c.case_id)
+                                              .where(batch)).all())
         _raise_alerts(session, [(int(ids[i]), case_of[int(ids[i])], int(workspaces[i]), t, k, d)
                                 for i, t, k, d in candidates], now, result)
     result.seconds = time.perf_counter() - began
@@ -724,10 +737,10 @@ def escalation_leads(session: Session, case_ids: Sequence[int]) -> dict[int, lis
     """Who a breach on each case escalates to: its team's lead, else the workspace's leads (or admins)."""
     found: dict[int, list[int]] = {}
     workspace_of: dict[int, int] = {}
-    for start in range(0, len(case_ids), _CHUNK):
+    for batch in _each_batch(session, Case.id, list(case_ids)):
         for case_id, workspace_id, lead in session.execute(
             select(Case.id, Case.workspace_id, Team.lead_user_id).outerjoin(Team, Team.id == Case.team_id)
-            .where(Case.id.in_(case_ids[start:start + _CHUNK]))
+            .where(batch)
         ).all():
             workspace_of[case_id] = workspace_id
             if lead is not None:
@@ -745,59 +758,128 @@ def escalation_leads(session: Session, case_ids: Sequence[int]) -> dict[int, lis
     return found
 
 
+def _insert_alerts(session: Session, alerts: list[tuple[int, int, str, str, datetime | None, list[int] | None]],
+                   now: datetime) -> list[Any]:
+    """Insert the alerts (workspace, case, target, kind, due, escalated_to) that do not exist yet;
+    return the rows created (id, case_id, target, kind, workspace_id), in the order given."""
+    if not alerts:
+        return []
+    table = cast(Table, SlaAlert.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays (a row per alert from `unnest`, `WITH ORDINALITY` keeping the
+        # order): no multi-row VALUES text to build and parse for tens of thousands of alerts.
+        workspaces, cases, targets, kinds, dues, escalated = (list(column) for column in zip(*alerts, strict=True))
+        rows = session.connection().execute(text(
+            "INSERT INTO sla_alert (workspace_id, case_id, target, kind, due_at, escalated_to, created_at) "
+            "SELECT a.ws, a.case_id, a.target, a.kind, a.due, CAST(a.escalated AS jsonb), :now "
+            "FROM unnest(CAST(:ws AS integer[]), CAST(:cases AS integer[]), CAST(:targets AS varchar[]), "
+            "CAST(:kinds AS varchar[]), CAST(:dues AS timestamptz[]), CAST(:escalated AS text[])) "
+            "WITH ORDINALITY AS a(ws, case_id, target, kind, due, escalated, n) ORDER BY a.n "
+            "ON CONFLICT (case_id, target, kind) DO NOTHING "
+            "RETURNING id, case_id, target, kind, workspace_id"),
+            {"ws": workspaces, "cases": cases, "targets": targets, "kinds": kinds, "dues": dues, "now": now,
+             # JSON text, `null` included: what the column's type stores for None.
+             "escalated": [orjson.dumps(people).decode() for people in escalated]})
+        return sorted(rows.all(), key=lambda row: row.id)
+    # SQLite: this writer holds the database's write lock (BEGIN IMMEDIATE) until it commits, so
+    # the alerts that exist are read first and the new ones written with keys reserved up front.
+    seen: set[tuple[int, str, str]] = set()
+    for batch in _each_batch(session, table.c.case_id, sorted({alert[1] for alert in alerts})):
+        seen.update((row.case_id, row.target, row.kind) for row in session.execute(
+            select(table.c.case_id, table.c.target, table.c.kind).where(batch)))
+    fresh = []
+    for alert in alerts:
+        if (key := (alert[1], alert[2], alert[3])) not in seen:
+            seen.add(key)
+            fresh.append(alert)
+    ids = reserve_ids(session, table, len(fresh))
+    bulk_insert(session, table, ("id", "workspace_id", "case_id", "target", "kind", "due_at", "escalated_to",
+                                 "created_at"),
+                [(alert_id, ws, cid, target, kind, due, orjson.dumps(people).decode(), now)
+                 for alert_id, (ws, cid, target, kind, due, people) in zip(ids, fresh, strict=True)],
+                ready=("escalated_to",))
+    return [_Created(alert_id, cid, target, kind, ws)
+            for alert_id, (ws, cid, target, kind, _due, _people) in zip(ids, fresh, strict=True)]
+
+
+class _Created(NamedTuple):
+    id: int
+    case_id: int
+    target: str
+    kind: str
+    workspace_id: int
+
+
+def _mark_alerted(session: Session, marks: dict[int, int], escalations: dict[int, list[int]],
+                  now: datetime) -> None:
+    """Stamp the clocks' alerted columns (`marks`: `_UNALERTED` bits per clock id) and, for the
+    clocks in `escalations`, who the breach went to; a column already stamped keeps its time."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Each row rewritten once, in one statement, whatever columns it needs.
+        sets = "".join(f"{t}_{k}_alerted_at = CASE WHEN u.bits & {bit} > 0 THEN COALESCE(c.{t}_{k}_alerted_at, "
+                       f"CAST(:now AS timestamptz)) ELSE c.{t}_{k}_alerted_at END, "
+                       for (t, k), bit in _UNALERTED.items())
+        ids = list(marks)
+        session.connection().execute(text(
+            f"UPDATE case_sla AS c SET {sets}"
+            "escalated_to = CASE WHEN u.esc IS NULL OR c.escalated_at IS NOT NULL THEN c.escalated_to "
+            "ELSE CAST(u.esc AS jsonb) END, "
+            "escalated_at = CASE WHEN u.esc IS NULL THEN c.escalated_at "
+            "ELSE COALESCE(c.escalated_at, CAST(:now AS timestamptz)) END "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:bits AS integer[]), CAST(:esc AS text[])) "
+            "AS u(id, bits, esc) WHERE c.id = u.id"),
+            {"now": now, "ids": ids, "bits": [marks[i] for i in ids],
+             "esc": [orjson.dumps(escalations[i]).decode() if i in escalations else None for i in ids]})
+        return
+    for (target, kind), bit in _UNALERTED.items():
+        column = case_sla_table.c[f"{target}_{kind}_alerted_at"]
+        for batch in _each_batch(session, case_sla_table.c.id, [i for i, bits in marks.items() if bits & bit]):
+            session.execute(update(case_sla_table).where(batch, column.is_(None)).values({column: now}))
+    by_people: dict[tuple[int, ...], list[int]] = {}
+    for sla_id, people in escalations.items():
+        by_people.setdefault(tuple(people), []).append(sla_id)
+    for people_key, sla_ids in by_people.items():
+        for batch in _each_batch(session, case_sla_table.c.id, sla_ids):
+            session.execute(update(case_sla_table).where(batch, case_sla_table.c.escalated_at.is_(None))
+                            .values(escalated_to=list(people_key), escalated_at=now))
+
+
 def _raise_alerts(session: Session, candidates: list[tuple[int, int, int, str, str, float]],
                   now: datetime, result: RecomputeResult) -> None:
     """Create the alerts that do not exist yet, flag escalated cases, tell the recipients."""
     case_ids = sorted({cid for _, cid, _, _, kind, _ in candidates})
     leads = escalation_leads(session, case_ids)
-    rows = [{"workspace_id": ws, "case_id": cid, "target": target, "kind": kind, "due_at": _moment(due),
-             "escalated_to": leads.get(cid) if kind == "breached" else None, "created_at": now}
-            for _, cid, ws, target, kind, due in candidates]
-    # One Core INSERT run over all rows (batched by the driver into multi-row VALUES with RETURNING),
-    # not a statement compiled per chunk: only the alerts really created come back.
-    table = cast(Table, SlaAlert.__table__)
-    statement = _insert_ignore(session, table, ["case_id", "target", "kind"]).returning(
-        table.c.id, table.c.case_id, table.c.target, table.c.kind, table.c.workspace_id)
-    created: list[Any] = list(session.connection().execute(statement, rows).all()) if rows else []
-    # Mark every candidate (new or already there), so later passes do not try again.
-    for target in TARGETS:
-        for kind in ("at_risk", "breached"):
-            sla_ids = [sid for sid, _, _, t, k, _ in candidates if t == target and k == kind]
-            column = case_sla_table.c[f"{target}_{kind}_alerted_at"]
-            for start in range(0, len(sla_ids), _CHUNK):
-                session.execute(update(case_sla_table).where(case_sla_table.c.id.in_(sla_ids[start:start + _CHUNK]),
-                                                             column.is_(None)).values({column: now}))
-    if not created:
-        return
-    assignees: dict[int, int | None] = {}
-    created_cases = sorted({row.case_id for row in created})
-    for start in range(0, len(created_cases), _CHUNK):
-        assignees.update(session.execute(select(Case.id, Case.assignee_id)
-                                          .where(Case.id.in_(created_cases[start:start + _CHUNK]))).all())
-    recipients: list[dict[str, Any]] = []
+    created = _insert_alerts(session, [(ws, cid, target, kind, _moment(due),
+                                        leads.get(cid) if kind == "breached" else None)
+                                       for _, cid, ws, target, kind, due in candidates], now)
+    # Every candidate (new or already there) is marked, so later passes do not try again.
+    marks: dict[int, int] = {}
+    sla_of: dict[int, int] = {}
+    for sid, cid, _, target, kind, _ in candidates:
+        marks[sid] = marks.get(sid, 0) | _UNALERTED[(target, kind)]
+        sla_of[cid] = sid
+    recipients: list[tuple[int, int]] = []
     drafts: list[EventDraft] = []
     escalated: dict[int, list[int]] = {}
-    for alert_id, case_id, target, kind, workspace_id in created:
-        assignee = assignees.get(case_id)
-        people: list[int] = [] if assignee is None else [assignee]
-        if kind == "breached" or not people:
-            people += leads.get(case_id, [])
-        if kind == "breached":
-            escalated[case_id] = leads.get(case_id, [])
-        recipients += [{"alert_id": alert_id, "user_id": uid} for uid in dict.fromkeys(people)]
-        drafts.append(EventDraft(f"case.sla_{kind}", "case", str(case_id), workspace_id,
-                                 after={"target": target, "alert_id": alert_id,
-                                        "escalated_to": leads.get(case_id) if kind == "breached" else None}))
-    if recipients:
-        session.connection().execute(insert(cast(Table, SlaAlertRecipient.__table__)), recipients)
-    by_people: dict[tuple[int, ...], list[int]] = {}
-    for case_id, people in escalated.items():
-        by_people.setdefault(tuple(people), []).append(case_id)
-    for people_key, cases in by_people.items():
-        for start in range(0, len(cases), _CHUNK):
-            session.execute(update(case_sla_table).where(case_sla_table.c.case_id.in_(cases[start:start + _CHUNK]),
-                                                         case_sla_table.c.escalated_at.is_(None))
-                            .values(escalated_to=list(people_key), escalated_at=now))
+    if created:
+        assignees: dict[int, int | None] = {}
+        for batch in _each_batch(session, Case.id, sorted({row.case_id for row in created})):
+            assignees.update(session.execute(select(Case.id, Case.assignee_id).where(batch)).all())
+        for alert_id, case_id, target, kind, workspace_id in created:
+            assignee = assignees.get(case_id)
+            people: list[int] = [] if assignee is None else [assignee]
+            if kind == "breached" or not people:
+                people += leads.get(case_id, [])
+            if kind == "breached":
+                escalated[case_id] = leads.get(case_id, [])
+            recipients += [(alert_id, uid) for uid in dict.fromkeys(people)]
+            drafts.append(EventDraft(f"case.sla_{kind}", "case", str(case_id), workspace_id,
+                                     after={"target": target, "alert_id": alert_id,
+                                            "escalated_to": leads.get(case_id) if kind == "breached" else None}))
+    _mark_alerted(session, marks, {sla_of[cid]: people for cid, people in escalated.items()}, now)
+    if not created:
+        return
+    bulk_insert(session, cast(Table, SlaAlertRecipient.__table__), ("alert_id", "user_id"), recipients)
     record_many(session, SYSTEM, drafts)
     result.alerts = sorted(row.id for row in created)
     result.escalated_cases = sorted(escalated)

@@ -91,6 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--file", type=Path, default=None)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per engine (the machine may be shared: compare the best, and CPU)")
     args = parser.parse_args()
     path = args.file or largest_csv()
     if path is None:
@@ -101,7 +103,8 @@ def main() -> None:
         if engine == "postgresql" and not pg_available():
             print("postgresql  skipped: not reachable")
             continue
-        run(engine, path)
+        for _ in range(max(1, args.repeat)):
+            run(engine, path)
 
 
 if __name__ == "__main__":

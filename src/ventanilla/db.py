@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: str | datetime | None) -> datetime | None:
             if value is None:
                 return None
-            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            if isinstance(value, str):
+                return _sqlite_moment(value)
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
         return process
+
+
+@lru_cache(maxsize=16_384)
+def _sqlite_moment(value: str) -> datetime:
+    """A datetime stored by SQLite (text) read back as aware UTC. Cached: a batch read back
+    shares many values (``received_at`` of one import, cases' times), and datetimes are
+    immutable."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -126,7 +126,22 @@ def place_posts(session: Session, posts: Sequence[PendingPost]) -> Placement:
     placement.case_of = {post.id: case["id"] for post, case in placed}
     placement.opened = [c["id"] for c in new_cases]
     placement.extended = [c["id"] for c in existing]
+    known = known_workspaces(session)
+    known.update(dict.fromkeys(placement.opened, workspace_id))
+    known.update(dict.fromkeys(placement.extended, workspace_id))
     return placement
+
+
+def known_workspaces(session: Session) -> dict[int, int]:
+    """Case id -> workspace id of the cases `place_posts` opened or extended in the session's
+    current transaction, for the event handlers that need the workspace of the cases
+    announced (no query). Forgotten with the transaction (a rolled-back id may come back)."""
+    transaction = session.get_transaction()
+    entry = session.info.get("cases.workspace_of")
+    if entry is None or entry[0] is not transaction:
+        entry = session.info["cases.workspace_of"] = (transaction, {})
+    known: dict[int, int] = entry[1]
+    return known
 
 
 def announce(session: Session, placement: Placement) -> None:

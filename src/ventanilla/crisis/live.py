@@ -428,9 +428,17 @@ def tick_task(session: Session, payload: dict[str, Any]) -> None:
 
 def _workspaces_of(session: Session, case_ids: Iterable[int]) -> set[int]:
     from ventanilla.cases.models import Case
+    from ventanilla.cases.service import known_workspaces
 
-    ids = list(case_ids)
+    known = known_workspaces(session)
     found: set[int] = set()
+    ids = []
+    for case_id in case_ids:
+        workspace_id = known.get(case_id)
+        if workspace_id is None:
+            ids.append(case_id)
+        else:
+            found.add(workspace_id)
     for start in range(0, len(ids), 500):
         found.update(session.scalars(select(Case.workspace_id).where(Case.id.in_(ids[start:start + 500])).distinct()))
     return found

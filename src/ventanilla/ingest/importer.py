@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from ventanilla.bulk import fewer_collections
+from ventanilla.config import get_settings
 from ventanilla.db import session_scope
 from ventanilla.ingest.channels import get_or_create_channel
 from ventanilla.ingest.files import FileError, Parsed, Rejection, read_csv, read_jsonl, sniff_format
 from ventanilla.ingest.schema import IncomingPost
 from ventanilla.ingest.service import accept
+from ventanilla.triage.service import Prediction, predict_ahead
 from ventanilla.workers.pipeline import hand_over, processes_inline
 
 
@@ -64,35 +67,80 @@ def import_file(
     # In-process pipeline: each post is labelled and placed before it is written, in the same
     # transaction. With workers (Celery), posts are stored here and handed over after commit.
     inline = processes_inline()
+    # The triage model's work on a chunk needs no database: it runs in a second thread while
+    # the chunk before is written (waiting on the database), and is used only when every post
+    # of its chunk is new. After a chunk with posts already stored (a re-import), no more.
+    ahead = inline and get_settings().triage_on_ingest
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-ahead") if ahead else None
 
-    def flush(batch: list[IncomingPost]) -> None:
+    def predict(batch: list[IncomingPost]) -> Future[Prediction | None] | None:
+        if executor is None or not ahead:
+            return None
+        return executor.submit(predict_ahead, workspace_id, [p.text for p in batch])
+
+    def flush(batch: list[IncomingPost], predicted: Future[Prediction | None] | None) -> None:
+        nonlocal ahead
+        prediction = None
+        if predicted is not None:
+            try:
+                prediction = predicted.result()
+            except Exception:  # labelled the ordinary way instead, with the same errors
+                prediction = None
         with session_scope(engine) as session:
             from ventanilla.ingest.models import Channel
 
             ch = session.get(Channel, channel_id)
             assert ch is not None
-            result = accept(session, channel=ch, posts=batch, process=inline)
+            result = accept(session, channel=ch, posts=batch, process=inline, predicted=prediction)
         summary.new += len(result.new_post_ids)
         summary.duplicate += result.duplicates
+        if len(result.new_post_ids) != len(batch):
+            ahead = False
         if not result.processed:
             hand_over(result.new_post_ids)
         if progress:
             progress(len(batch))
 
+    # One chunk is held back until the next one is read, so that its successor's prediction
+    # starts before it is written; chunks are still written whole and in order.
+    held: tuple[list[IncomingPost], Future[Prediction | None] | None] | None = None
+
+    def flush_held() -> None:
+        nonlocal held
+        if held is not None:
+            posts, predicted = held
+            held = None
+            flush(posts, predicted)
+
+    def hold(batch: list[IncomingPost]) -> None:
+        nonlocal held
+        predicted = predict(batch)
+        flush_held()
+        held = (batch, predicted)
+
     batch: list[IncomingPost] = []
-    with fewer_collections():
-        for item in items:
-            if isinstance(item, Rejection):
-                rejections.append(item)
-                if progress:
-                    progress(1)
-                continue
-            batch.append(item.post)
-            if len(batch) >= chunk:
-                flush(batch)
-                batch = []
-        if batch:
-            flush(batch)
+    try:
+        with fewer_collections():
+            try:
+                for item in items:
+                    if isinstance(item, Rejection):
+                        rejections.append(item)
+                        if progress:
+                            progress(1)
+                        continue
+                    batch.append(item.post)
+                    if len(batch) >= chunk:
+                        hold(batch)
+                        batch = []
+                if batch:
+                    hold(batch)
+            finally:
+                # Whatever happens while reading, the whole chunks read so far are stored, as
+                # when each chunk was written as soon as it was read.
+                flush_held()
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
     summary.rejected = len(rejections)
     if rejections:
         report_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
@@ -19,6 +19,9 @@ from ventanilla.db import utcnow
 from ventanilla.ingest.models import Author, Channel, Post
 from ventanilla.ingest.pending import PendingPost
 from ventanilla.ingest.schema import IncomingPost
+
+if TYPE_CHECKING:
+    from ventanilla.triage.service import Prediction
 
 CHUNK = 500
 AuthorFacts = tuple[int, int | None, bool]  # id, followers, verified
@@ -104,11 +107,14 @@ def _authors(session: Session, workspace_id: int,
     return found
 
 
-def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost], process: bool = False) -> AcceptResult:
+def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost], process: bool = False,
+           predicted: Prediction | None = None) -> AcceptResult:
     """Store the posts not seen before (idempotent on network + external id), in one batch.
 
     With ``process`` the new posts are labelled and placed in cases before they are written
     (the pipeline's work, done here instead of by a worker), so each row is written once.
+    ``predicted``: the triage model's output for the batch's texts, worked out ahead; used
+    only if every post is new (it is the output for exactly the texts labelled).
     """
     result = AcceptResult()
     unique: dict[tuple[str, str], IncomingPost] = {}
@@ -144,7 +150,7 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost],
     if process:
         from ventanilla.workers.pipeline import prepare
 
-        placement = prepare(session, pending)
+        placement = prepare(session, pending, predicted)
     now = utcnow()
     bulk_insert(session, POST_TABLE, POST_COLUMNS, [
         (q.id, q.workspace_id, q.channel_id, q.author_id, q.case_id, p.network, p.external_id, "in",

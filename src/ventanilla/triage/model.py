@@ -115,6 +115,45 @@ def _subtoken_flags(token: str) -> int:
     return flags
 
 
+class _Displays:
+    """Evidence display forms of the cached token types: a code per type id (-1 until first
+    shown) into the distinct forms, so a batch's evidence is picked with array lookups.
+
+    A new one comes with every reset of the type cache; a batch keeps the one its type ids
+    belong to."""
+
+    __slots__ = ("array", "code", "forms", "index")
+
+    def __init__(self, capacity: int) -> None:
+        self.code = np.full(capacity, -1, dtype=np.int64)
+        self.forms: list[str] = []
+        self.index: dict[str, int] = {}
+        self.array = np.empty(0, dtype=object)
+
+    def grow(self, capacity: int) -> None:
+        """Room for type ids below ``capacity`` (new ones unknown)."""
+        if capacity > len(self.code):
+            self.code = np.concatenate((self.code, np.full(capacity - len(self.code), -1, dtype=np.int64)))
+
+    def learn(self, type_ids: np.ndarray, tokens: Sequence[str]) -> None:
+        """Codes for ``type_ids`` whose chunk (``tokens``, aligned) was never shown before."""
+        index, forms, code = self.index, self.forms, self.code
+        learnt: list[tuple[int, int]] = []
+        for tid, tok in zip(type_ids.tolist(), tokens, strict=True):
+            if code[tid] < 0:
+                form = F.chunk_display(tok)
+                found = index.get(form)
+                if found is None:
+                    found = index[form] = len(forms)
+                    forms.append(form)
+                learnt.append((tid, found))
+        if len(self.array) != len(forms):
+            self.array = np.array(forms, dtype=object)
+        # codes last: a reader that sees a code finds its form in `array`
+        for tid, found in learnt:
+            code[tid] = found
+
+
 @dataclass(slots=True)
 class _Batch:
     """Token-level and document-level arrays of one scored batch."""
@@ -125,6 +164,7 @@ class _Batch:
     norm: np.ndarray
     scores: np.ndarray
     n_words: np.ndarray
+    displays: _Displays | None = None
 
 
 class Triager:
@@ -187,7 +227,7 @@ class Triager:
         self._sub_keys = np.zeros(1024, dtype=np.uint64)
         self._sub_named = np.zeros(1024, dtype=bool)
         self._sub_flags = np.zeros(1024, dtype=np.int64)
-        self._display: dict[str, str] = {}
+        self._displays = _Displays(1024)
 
     def _weighted_rows(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Raw hashed rows -> compact columns with IDF applied (unknown features dropped)."""
@@ -257,6 +297,7 @@ class Triager:
             self._sq = np.resize(self._sq, cap)
             self._keys = np.resize(self._keys, cap)
             self._flags = np.resize(self._flags, cap)
+            self._displays.grow(cap)
         split = chunk_subtokens
         all_subs = [[c] if c.isalpha() else split(c) for c in new]
         flat_subs = list(chain.from_iterable(all_subs))
@@ -327,6 +368,7 @@ class Triager:
             sq_t = self._sq
             keys_t = self._keys
             flags_t = self._flags
+            displays = self._displays
         k = self.theta.shape[1]
         counts = sp.csr_matrix(
             (np.ones(len(ids)), ids, np.searchsorted(doc, np.arange(n + 1))),
@@ -349,7 +391,8 @@ class Triager:
         norm[norm == 0] = 1.0
         scores = scores / norm[:, None] + self.bias[None, :k]
         n_words = np.bincount(doc, weights=(flags_t[ids] & _WORD) > 0, minlength=n)
-        return _Batch(tokens=tokens, ids=ids, doc=doc, norm=norm, scores=scores, n_words=n_words)
+        return _Batch(tokens=tokens, ids=ids, doc=doc, norm=norm, scores=scores, n_words=n_words,
+                      displays=displays)
 
     def _proba(self, batch: _Batch, head: str) -> np.ndarray:
         """Class probabilities (docs x classes) of one head, shrunk for word-less texts."""
@@ -570,35 +613,39 @@ class Triager:
         # only tokens above the threshold can be picked, and they rank first in their
         # document, so ranking just them gives the same picks (and sorts far fewer)
         strong = np.flatnonzero(contrib > 0.01 * batch.norm[batch.doc])
-        order = strong[np.lexsort((-contrib[strong], batch.doc[strong]))]
+        # strongest first within each document, ties in token order: a stable sort on the
+        # contribution, then a stable sort on the document (the order `lexsort` gives; the
+        # document sort is a radix sort on small integers)
+        by_strength = strong[np.argsort(-contrib[strong], kind="stable")]
+        docs = batch.doc[by_strength]
+        if n < 32_768:
+            docs = docs.astype(np.int16)
+        order = by_strength[np.argsort(docs, kind="stable")]
         d = batch.doc[order]
         keep = (np.arange(len(order)) - np.searchsorted(d, d)) < EVIDENCE_WORDS
         picked = order[keep]  # grouped by document, strongest first
         pdoc = d[keep]
         if not len(picked):
             return [[] for _ in range(n)]
-        # display forms of the distinct token types picked, each computed once per process
-        _, first, inv = np.unique(batch.ids[picked], return_index=True, return_inverse=True)
-        tokens = batch.tokens
-        cache = self._display
-        shown: list[str] = []
-        for j in picked[first].tolist():
-            tok = tokens[j]
-            text = cache.get(tok)
-            if text is None:
-                text = cache[tok] = F.chunk_display(tok)
-            shown.append(text)
+        # display forms by type id: each type's form is worked out once per process
+        displays = batch.displays if batch.displays is not None else self._displays
+        tids = batch.ids[picked]
+        codes = displays.code[tids]
+        unknown = codes < 0
+        if unknown.any():
+            with self._lock:
+                fresh = np.flatnonzero(unknown)
+                tokens = batch.tokens
+                displays.learn(tids[fresh], [tokens[j] for j in picked[fresh].tolist()])
+            codes = displays.code[tids]
         # a form repeated within a document (a word twice, `delayed` and `delayed!`) counts once
-        code_of: dict[str, int] = {}
-        codes = np.fromiter((code_of.setdefault(t, len(code_of)) for t in shown),
-                            dtype=np.int64, count=len(shown))[inv.ravel()]
         repeat = np.zeros(len(picked), dtype=bool)
         for back in range(1, EVIDENCE_WORDS):
             repeat[back:] |= (pdoc[back:] == pdoc[:-back]) & (codes[back:] == codes[:-back])
         if repeat.any():
-            inv = inv.ravel()[~repeat]
+            codes = codes[~repeat]
             pdoc = pdoc[~repeat]
-        flat = np.array(shown, dtype=object)[inv.ravel()].tolist()
+        flat = displays.array[codes].tolist()
         bounds = np.searchsorted(pdoc, np.arange(n + 1)).tolist()
         return [flat[a:b] for a, b in pairwise(bounds)]
 

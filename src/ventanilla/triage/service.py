@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,6 @@ def stored_labels(batch: TriageBatch, posts: Sequence[PendingPost], *, age_hours
     :class:`TriageResult`, built straight from the batch's columns."""
     from ventanilla.triage.impact import impact_scores, priority
 
-    n = len(posts)
     values, conf, evidence = batch.values, batch.confidence, batch.evidence
     sentiment = values["sentiment"]
     urgency = batch.urgency
@@ -93,48 +93,81 @@ def stored_labels(batch: TriageBatch, posts: Sequence[PendingPost], *, age_hours
         [previous.get(p.author_id, 0) for p in posts])
     level: dict[float, int] = {}
     version = batch.model_version
-    columns = [(name, values[name], conf[name], evidence[name]) for name in LABELS]
+    # Column by column (one comprehension per label), then one dict per post from a zip:
+    # the same documents, with the same key order, as a loop over indices would build.
+    det_language, det_complaint, det_sentiment, det_reason, det_offensive, det_intent = (
+        [None if v is None else {"confidence": c, "evidence": e}
+         for v, c, e in zip(values[name], conf[name], evidence[name], strict=True)]
+        for name in LABELS)
+    cues = [[{"kind": u.kind, "start": u.start, "end": u.end, "text": u.text} for u in found]
+            for found in urgency]
     out: list[dict[str, Any]] = []
-    for i in range(n):
-        impact = impacts[i]
+    append = out.append
+    for (lang, comp, sent, why, off, want, impact, d_lang, d_comp, d_sent, d_why, d_off, d_want,
+         d_cues) in zip(values["language"], values["complaint"], values["sentiment"], values["reason"],
+                        values["offensive"], values["intent"], impacts, det_language, det_complaint,
+                        det_sentiment, det_reason, det_offensive, det_intent, cues, strict=True):
         score = impact.score
         number = level.get(score)
         if number is None:
             number = level[score] = PRIORITY_NUMBER[priority(score, thresholds)]
-        details: dict[str, Any] = {}
-        for name, vals, confs, evs in columns:
-            details[name] = None if vals[i] is None else {"confidence": confs[i], "evidence": evs[i]}
-        details["impact"] = impact.breakdown
-        details["urgency"] = [{"kind": u.kind, "start": u.start, "end": u.end, "text": u.text}
-                              for u in urgency[i]]
-        out.append({
-            "language": values["language"][i],
-            "complaint": values["complaint"][i],
-            "sentiment": sentiment[i],
-            "reason": values["reason"][i],
-            "offensive": values["offensive"][i],
-            "intent": values["intent"][i],
+        append({
+            "language": lang,
+            "complaint": comp,
+            "sentiment": sent,
+            "reason": why,
+            "offensive": off,
+            "intent": want,
             "priority": number,
             "impact": score,
             "model_version": version,
-            "details": details,
+            "details": {"language": d_lang, "complaint": d_comp, "sentiment": d_sent, "reason": d_why,
+                        "offensive": d_off, "intent": d_want, "impact": impact.breakdown, "urgency": d_cues},
         })
     return out
 
 
-def label_pending(session: Session, posts: Sequence[PendingPost], *, now: datetime | None = None) -> int:
+def _triager(workspace_id: int) -> Any:
+    """The model that labels the workspace's posts: its adapted one, else the shipped one."""
+    from ventanilla.triage.model import load_triager
+
+    adapted = workspace_model_dir(workspace_id)
+    return load_triager(adapted if (adapted / "triage.json").exists() else None)
+
+
+@dataclass(slots=True)
+class Prediction:
+    """The model's output for a batch of texts, worked out ahead of `label_pending` (the
+    importer predicts the next chunk in another thread while this one is written).
+    `label_pending` takes it only for exactly these texts and this model: the same output."""
+
+    triager: Any
+    texts: list[str]
+    batch: TriageBatch
+
+
+def predict_ahead(workspace_id: int, texts: list[str]) -> Prediction | None:
+    """What the workspace's model says about ``texts`` (no database: safe in another thread)."""
+    try:
+        triager = _triager(workspace_id)
+    except (ImportError, FileNotFoundError):
+        return None
+    return Prediction(triager, texts, triager.predict_batch(texts))
+
+
+def label_pending(session: Session, posts: Sequence[PendingPost], *, now: datetime | None = None,
+                  predicted: Prediction | None = None) -> int:
     """Label posts in memory (``labels`` and ``language`` set on each); returns how many.
 
     The posts are still unsaved when ingest runs in this process, or read back by a worker.
+    ``predicted``: the model's output worked out ahead (`predict_ahead`), used when it is for
+    these very texts and the model this workspace uses now.
     """
     if not posts:
         return 0
     workspace_id = posts[0].workspace_id
     try:
-        from ventanilla.triage.model import load_triager
-
-        adapted = workspace_model_dir(workspace_id)
-        triager = load_triager(adapted if (adapted / "triage.json").exists() else None)
+        triager = _triager(workspace_id)
     except (ImportError, FileNotFoundError) as exc:
         log.warning("triage model not available, posts stay unlabelled: %s", exc)
         return 0
@@ -147,8 +180,12 @@ def label_pending(session: Session, posts: Sequence[PendingPost], *, now: dateti
             .group_by(Case.author_id)))
     thresholds = _thresholds(session, workspace_id)
     ages = [max(0.0, (now - p.created_at).total_seconds() / 3600) for p in posts]
-    stored = stored_labels(triager.predict_batch([p.text for p in posts]), posts, age_hours=ages,
-                           previous=previous, thresholds=thresholds)
+    texts = [p.text for p in posts]
+    if predicted is not None and predicted.triager is triager and predicted.texts == texts:
+        batch = predicted.batch
+    else:
+        batch = triager.predict_batch(texts)
+    stored = stored_labels(batch, posts, age_hours=ages, previous=previous, thresholds=thresholds)
     for post, labels in zip(posts, stored, strict=True):
         post.labels = labels
         post.language = post.language or labels["language"]

@@ -9,7 +9,7 @@ Two ways in, one set of steps (`prepare`, then `finish`):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
@@ -20,15 +20,19 @@ from ventanilla.ingest.models import Post
 from ventanilla.ingest.pending import PendingPost, load_pending
 from ventanilla.workers.queue import InlineQueue, get_queue, task
 
+if TYPE_CHECKING:
+    from ventanilla.triage.service import Prediction
+
 PROCESS_POSTS = "posts.process"
 
 
-def prepare(session: Session, posts: Sequence[PendingPost]) -> Placement:
-    """Label the posts that have no labels (when triage is on) and place them in cases."""
+def prepare(session: Session, posts: Sequence[PendingPost], predicted: Prediction | None = None) -> Placement:
+    """Label the posts that have no labels (when triage is on) and place them in cases.
+    ``predicted``: the model's output for these posts' texts, if worked out ahead."""
     if get_settings().triage_on_ingest:
         from ventanilla.triage.service import label_pending
 
-        label_pending(session, [p for p in posts if p.labels is None])
+        label_pending(session, [p for p in posts if p.labels is None], predicted=predicted)
     return place_posts(session, posts)
 
 

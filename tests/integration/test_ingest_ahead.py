@@ -1,0 +1,85 @@
+"""Ingest in this process predicts the next chunk's triage while a chunk is written: the labels
+are those of the ordinary path, and a prediction is used only for a chunk whose posts are all new."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import Desk
+from ventanilla.db import session_scope
+from ventanilla.ingest import importer
+from ventanilla.ingest.models import Post
+from ventanilla.triage import service as triage
+
+HEADER = "id,created_at,lang,text,sentiment,brand,author,retweet_count\n"
+TEXTS = ["Mi vuelo lleva 3 horas de retraso", "Thanks for the quick help!", "Lost my bag again - awful",
+         "¿Alguien sabe si hay huelga mañana?", "Cancelled flight and no refund. Calling my lawyer",
+         "Great crew on the flight to Madrid", "Where is my refund??", "Worst airline ever"]
+
+
+def write_csv(path: Path, ids: range) -> Path:
+    path.write_text(HEADER + "".join(
+        f"{i},2026-11-20T17:{i % 60:02d}:00Z,en,{TEXTS[i % len(TEXTS)]} #{i},,Brisa,user{i % 5},{i % 3}\n"
+        for i in ids))
+    return path
+
+
+def labels(engine) -> dict[str, object]:
+    with session_scope(engine) as s:
+        return {r.external_id: (r.labels, r.language, r.case_id)
+                for r in s.execute(select(Post.external_id, Post.labels, Post.language, Post.case_id))}
+
+
+@pytest.fixture
+def predicted_in(monkeypatch) -> list[tuple[str, int]]:
+    """Each time the model predicts: the thread it runs in and how many texts."""
+    from ventanilla.triage.model import Triager
+
+    made: list[tuple[str, int]] = []
+    real = Triager.predict_batch
+
+    def predict_batch(self: Triager, texts):  # type: ignore[no-untyped-def]
+        made.append((threading.current_thread().name.split("_")[0], len(texts)))
+        return real(self, texts)
+
+    monkeypatch.setattr(Triager, "predict_batch", predict_batch)
+    return made
+
+
+def test_labels_are_those_of_the_ordinary_path(tmp_path: Path, engine, desk: Desk, predicted_in) -> None:
+    path = write_csv(tmp_path / "a.csv", range(1, 26))
+    summary = importer.import_file(path, workspace_id=desk.workspace_id, channel_slug="x-brisa", chunk=10)
+    assert summary.new == 25
+    assert predicted_in == [("triage-ahead", 10), ("triage-ahead", 10), ("triage-ahead", 5)]
+    stored = labels(engine)
+    model = triage._triager(desk.workspace_id)
+    for start in range(1, 26, 10):
+        ids = range(start, min(start + 10, 26))
+        plain = model.predict_batch([f"{TEXTS[i % len(TEXTS)]} #{i}" for i in ids])
+        for n, i in enumerate(ids):
+            got, _language, case_id = stored[str(i)]
+            assert case_id is not None
+            for name in ("language", "complaint", "sentiment", "reason", "offensive", "intent"):
+                assert got[name] == plain.values[name][n]
+                details = got["details"][name]
+                assert (details and details["evidence"]) == (plain.evidence[name][n] if details else None)
+
+
+def test_a_chunk_with_stored_posts_is_labelled_the_ordinary_way_and_ends_the_lookahead(
+        tmp_path: Path, engine, desk: Desk, predicted_in) -> None:
+    importer.import_file(write_csv(tmp_path / "a.csv", range(1, 6)), workspace_id=desk.workspace_id,
+                         channel_slug="x-brisa", chunk=10)
+    predicted_in.clear()
+    # chunks: posts 1-10 (1-5 stored already), 11-20, 21-25
+    summary = importer.import_file(write_csv(tmp_path / "b.csv", range(1, 26)), workspace_id=desk.workspace_id,
+                                   channel_slug="x-brisa", chunk=10)
+    assert (summary.new, summary.duplicate) == (20, 5)
+    # The first two chunks were predicted ahead; the first, with stored posts, is labelled again
+    # (its new posts only) and stops the lookahead, so the last is labelled the ordinary way.
+    assert sorted(predicted_in) == [("MainThread", 5), ("MainThread", 5), ("triage-ahead", 10),
+                                    ("triage-ahead", 10)]
+    assert len(labels(engine)) == 25

@@ -63,10 +63,11 @@ class Post(Base):
         UniqueConstraint("workspace_id", "network", "external_id"),
         Index("ix_post_case_created", "case_id", "created_at"),
         Index("ix_post_author_created", "author_id", "created_at"),
+        Index("ix_post_workspace_created", "workspace_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"))  # see ix_post_workspace_created
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("author.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), default=None)

@@ -1,12 +1,16 @@
 """A robust seasonal baseline of hourly counts that works from the first hours of history.
 
-The expected count for an hour is a shrinkage blend of three medians, each pulled towards
-the coarser one while it has few samples:
+The expected count for an hour is a shrinkage blend of three robust levels (20%-trimmed
+means), each pulled towards the coarser one while it has few samples:
 
-    recent level (20%-trimmed mean of the last `recent_hours` hours)
-      <- hour of day (median of the same clock hour and its neighbours, last
+    recent level (trimmed mean of the last `recent_hours` hours)
+      <- hour of day (trimmed mean of the same clock hour and its neighbours, last
          `hour_of_day_days` days)
-        <- hour of week (median of the same hour and weekday, last `history_weeks` weeks)
+        <- hour of week (trimmed mean of the same hour and weekday, last `history_weeks` weeks)
+
+Trimmed means rather than medians: on a sparse brand (most hours 0 or 1 negative post) the
+median of the hourly counts is 0 whatever the rate, so 3 posts in an hour looked like z = 3;
+the trimmed mean is as robust to a burst and follows the rate.
 
 With one week of data the hour-of-week term barely weighs, the hour-of-day term carries the
 daily rhythm, and before a day has passed the recent level (or `prior_level`) carries it all.
@@ -21,7 +25,6 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from statistics import median
 
 from ventanilla.crisis.settings import DetectorSettings
 
@@ -155,11 +158,11 @@ class SeasonalBaseline:
         hod = [*self._by_hod[(h - 1) % 24], *self._by_hod[h], *self._by_hod[(h + 1) % 24]]
         if hod:
             w = len(hod) / (len(hod) + s.hour_of_day_prior)
-            level = (1.0 - w) * level + w * median(hod)
+            level = (1.0 - w) * level + w * trimmed_mean(hod)
         how = self._by_how[hour_of_week(hour_index)]
         if how:
             w = len(how) / (len(how) + s.hour_of_week_prior)
-            level = (1.0 - w) * level + w * median(how)
+            level = (1.0 - w) * level + w * trimmed_mean(how)
         return level
 
     def expect(self, hour_index: int) -> Expectation:

@@ -179,11 +179,19 @@ class BrandDetector:
                     break
         record = self.baseline.busiest_hour
         record_rule = s.record_rule
+        # Near a record and "still rising": the fast rate beats the hourly count by more than
+        # its own Poisson noise (sd of an EWMA rate = √(rate × decay / 2)), not by a lucky pair.
         if (
             level < Level.warning
             and e.hours_seen >= s.record_min_hours
             and record > 0
-            and (count > record or (count > s.near_record_fraction * record and rate >= count))
+            and (
+                count > record
+                or (
+                    count > s.near_record_fraction * record
+                    and rate >= count + s.near_record_rise_sigmas * math.sqrt((count + 1.0) * decay_per_hour / 2.0)
+                )
+            )
             and z_hour >= record_rule.z
             and ratio_hour >= record_rule.ratio
             and count >= s.min_negative

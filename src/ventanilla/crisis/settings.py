@@ -60,19 +60,25 @@ class DetectorSettings:
     # A warning also needs the last hour to reach this fraction of the brand's busiest hour
     # of the last `record_hours` (from `learning_hours` on): bursty brands swing a lot, and
     # what a lead wants is the hour that is unusual for *this* brand, not merely significant.
-    record_fraction: float = 0.9
+    record_fraction: float = 0.85
     record_hours: int = 672
     # The gate compares with the k-th busiest hour of that window, k = 1 + this many per week
     # of history (0: the busiest hour itself).
     record_rank_per_week: float = 0.25
     # A new record hour (busier than any of the last `record_hours`) that beats this milder
-    # rule is a warning too, once the brand has `record_min_hours` of history.
-    record_rule: LevelRule = LevelRule(z=3.0, ratio=1.8)
+    # rule is a warning too, once the brand has `record_min_hours` of history. It needs less
+    # significance than an ordinary hour (a small brand's record is a small z: 4 posts against
+    # a usual 0.7 is z = 2.5) but the same doubling, which keeps the records of a busy,
+    # stationary stream quiet (at 30 posts an hour a record of pure noise is z ≈ 2.5 but ×1.5).
+    record_rule: LevelRule = LevelRule(z=2.5, ratio=2.0)
     record_min_hours: int = 48
-    # An hour above this fraction of the busiest hour whose fast rate is still at least its
-    # count is judged by `record_rule` too, so a record hour is warned before it ends
-    # (1.0: only once it has beaten the record).
+    # An hour above this fraction of the busiest hour that is still rising is judged by
+    # `record_rule` too, so a record hour is warned before it ends (1.0: only once it has
+    # beaten the record). Rising: the fast rate beats the hourly count by this many of its own
+    # Poisson standard deviations (0: merely at least the count, which on small hourly counts
+    # is a coin toss).
     near_record_fraction: float = 0.9
+    near_record_rise_sigmas: float = 1.0
     # A brand first seen after the monitor started has a history of silence since the start.
     history_from_start: bool = True
     # CUSUM on completed hours' z-scores: a sustained rise raises a watch.

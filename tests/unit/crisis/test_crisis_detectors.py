@@ -128,22 +128,23 @@ def test_an_hour_approaching_the_record_and_still_rising_is_warned_before_it_bea
     def assess(settings: DetectorSettings) -> Assessment:
         detector = BrandDetector(settings)
         t0 = START * 3600.0
-        # Three days of 14 negative posts an hour, one busy hour of 25 on the second day,
+        # Three days of 8 negative posts an hour, one busy hour of 16 on the second day,
         # and a quiet hour before the run.
         for hour in range(71):
-            per_hour = 25 if hour == 30 else 14
+            per_hour = 16 if hour == 30 else 8
             for k in range(per_hour):
                 detector.observe_negative(t0 + hour * 3600 + (k + 0.5) * 3600 / per_hour)
-        # Then 23 posts in the first 30 minutes of the hour: not yet the record of 25, not
-        # twice the usual (so the ordinary warning rule stays silent), but still rising.
+        # Then 15 posts in the first 30 minutes of the hour: not yet the record of 16, about
+        # twice the usual but not significant enough for the ordinary warning rule (z < 3.5),
+        # and still rising (the fast rate is well above 15 an hour).
         now = t0
-        for k in range(23):
-            now = t0 + 72 * 3600 + k * 78
+        for k in range(15):
+            now = t0 + 72 * 3600 + k * 120
             detector.observe_negative(now)
         return detector.assess(now)
 
     early = assess(DetectorSettings())
-    assert early.negative_last_hour == 23
+    assert early.negative_last_hour == 15 and early.z < DetectorSettings().warning.z
     assert early.level == Level.warning and early.source == "near record", early
     assert "close to this brand's busiest hour and still rising" in early.why
     assert assess(DetectorSettings(near_record_fraction=1.0)).level < Level.warning

@@ -27,9 +27,17 @@ def largest_csv() -> Path | None:
     return files[0] if files else None
 
 
-def run(engine: str, path: Path) -> None:
+def run(engine: str, path: Path, figures: str = "store,pipeline") -> None:
     """Two figures per engine: storing (parse, dedup, authors, posts) and the whole pipeline
     (storing + triage + cases + audit + event subscribers), each on a fresh database."""
+    if "store" in figures.split(","):
+        store(engine, path)
+    if "pipeline" in figures.split(","):
+        pipeline(engine, path)
+
+
+def store(engine: str, path: Path) -> None:
+    """Storing only (what `ventanilla ingest` does when workers process the posts)."""
     from ventanilla.ingest.files import Parsed, read_csv
 
     with fresh_database(engine):
@@ -56,6 +64,10 @@ def run(engine: str, path: Path) -> None:
         print(f"{engine:<11} store     {stored:>7} posts in {seconds:6.2f} s = {stored / seconds:8,.0f} posts/s "
               f"(CPU {cpu:.2f} s = {stored / cpu:,.0f} posts/s)")
         catch_up(engine)
+
+
+def pipeline(engine: str, path: Path) -> None:
+    """The whole in-process pipeline of `ventanilla ingest` (`import_file`)."""
     with fresh_database(engine):
         from ventanilla.accounts.bootstrap import ensure_workspace
         from ventanilla.db import session_scope
@@ -93,6 +105,8 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per engine (the machine may be shared: compare the best, and CPU)")
+    parser.add_argument("--figures", default="store,pipeline",
+                        help="which figures: store, pipeline or both (comma-separated)")
     args = parser.parse_args()
     path = args.file or largest_csv()
     if path is None:
@@ -104,7 +118,7 @@ def main() -> None:
             print("postgresql  skipped: not reachable")
             continue
         for _ in range(max(1, args.repeat)):
-            run(engine, path)
+            run(engine, path, args.figures)
 
 
 if __name__ == "__main__":

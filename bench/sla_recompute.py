@@ -1,14 +1,17 @@
 """How long `recompute_open_cases` takes on 100,000 open cases, on SQLite and PostgreSQL.
 
-Run: `python bench/sla_recompute.py [--cases N] [--engine sqlite|postgresql|both]`.
-Loads the cases and their clocks with bulk inserts into a throw-away database, then times
+Run: `python bench/sla_recompute.py [--cases N] [--engine sqlite|postgresql|both] [--empty]`.
+Loads the cases and their clocks with bulk inserts into a throw-away database, each clock as
+`start_clocks` leaves it when its case opens (first-response and resolution due times and
+states computed at the import, no next check yet) or, with `--empty`, with nothing computed
+(a worst case no product path creates: every column of every clock is written), then times
 passes of the real service function (database read, numpy, writes, alerts, commit), each as
 wall time and as CPU time of this process (on SQLite the database works inside it) and, on a
 local PostgreSQL, of the server process that ran the statements (read from /proc):
 
-- first pass, every clock: no state stored yet, so every clock's states, due times and next
-  check are written, and the first alerts raised (what `ventanilla sla recompute` costs the
-  first time, or `--all` after a restore);
+- first pass, every clock: the first pass after the 100,000 cases opened: every clock is read
+  (none has a next check yet), its states and due times brought up to now, its next check
+  written, and the first alerts raised;
 - again, every clock: `full=True` at the same instant: all 100,000 read and computed, nothing
   to write (the steady cost of reading and computing them all);
 - due checks: the every-minute job (`full=False`): only clocks whose next check has come
@@ -45,8 +48,9 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid
 _BATCH = 10_000
 
 
-def load(url: str, count: int, seed: int) -> float:
-    """Insert a workspace, a channel, an author, `count` open cases and their SLA clocks."""
+def load(url: str, count: int, seed: int, *, opened_state: bool = True) -> float:
+    """Insert a workspace, a channel, an author, `count` open cases and their SLA clocks: as the
+    cases' opening left them (`opened_state`), or with nothing computed (a worst case)."""
     import ventanilla.all_models  # noqa: F401
     from ventanilla.accounts.models import Workspace
     from ventanilla.cases.models import Case
@@ -54,6 +58,8 @@ def load(url: str, count: int, seed: int) -> float:
     from ventanilla.ingest.models import Author, Channel
     from ventanilla.sla.calendar import BusinessCalendar
     from ventanilla.sla.models import SlaPolicy, case_sla_clock_table, case_sla_table
+    from ventanilla.sla.recompute import recompute_many
+    from ventanilla.sla.status import SlaState
 
     rng = np.random.default_rng(seed)
     began = time.perf_counter()
@@ -98,8 +104,25 @@ def load(url: str, count: int, seed: int) -> float:
                  "first_response_paused": 0.0, "next_response_paused": 0.0, "resolution_paused": 0.0,
                  "updated_at": NOW}
                 for i in range(first, min(first + _BATCH, count))])
-        # Each clock's computed columns (none stored yet: the first pass computes them).
-        conn.execute(insert(case_sla_clock_table).from_select(["case_sla_id"], select(case_sla_table.c.id)))
+        sla_ids = list(conn.scalars(select(case_sla_table.c.id).order_by(case_sla_table.c.case_id)))
+        if not opened_state:
+            # Each clock's computed columns empty: the first pass computes and writes them all.
+            conn.execute(insert(case_sla_clock_table).from_select(["case_sla_id"], select(case_sla_table.c.id)))
+            return time.perf_counter() - began
+        # As `start_clocks` leaves a clock when its case opens: the first response and resolution
+        # due times and states computed at the import (one instant for the batch, as there),
+        # the next check not yet (NULL: the next pass reads the clock).
+        calendar = BusinessCalendar.office_hours("Europe/Madrid")
+        at = datetime.fromtimestamp(float(starts.max()), UTC)
+        computed: dict[str, Any] = {}
+        for target, seconds in (("first_response", 24 * 3600.0), ("resolution", 45 * 3600.0)):
+            due, _elapsed, codes = recompute_many(calendar, starts, np.full(count, seconds), np.zeros(count), at)
+            computed[f"{target}_due"] = [datetime.fromtimestamp(float(d), UTC) for d in due]
+            computed[f"{target}_state"] = [SlaState.from_code(int(c)).value for c in codes]
+        for first in range(0, count, _BATCH):
+            conn.execute(insert(case_sla_clock_table), [
+                {"case_sla_id": sla_ids[i], **{k: v[i] for k, v in computed.items()}, "computed_at": at}
+                for i in range(first, min(first + _BATCH, count))])
     return time.perf_counter() - began
 
 
@@ -133,7 +156,7 @@ def timed(engine: Any, label: str) -> Iterator[Any]:
     print(f"  {label:>23}: {seconds:5.2f} s wall, {cpu:4.2f} s CPU{server}  ", end="")
 
 
-def run(engine_name: str, count: int, seed: int) -> None:
+def run(engine_name: str, count: int, seed: int, *, empty: bool = False) -> None:
     from ventanilla.accounts.models import Workspace
     from ventanilla.audit.service import SYSTEM
     from ventanilla.db import get_engine, session_scope
@@ -142,8 +165,9 @@ def run(engine_name: str, count: int, seed: int) -> None:
     from ventanilla.sla.service import recompute_open_cases, set_calendar
 
     with fresh_database(engine_name) as url:
-        loaded = load(url, count, seed)
-        print(f"{engine_name}: {count:,} open cases loaded in {loaded:.1f} s (bulk insert)")
+        loaded = load(url, count, seed, opened_state=not empty)
+        state = "nothing computed" if empty else "as their opening left them"
+        print(f"{engine_name}: {count:,} open cases loaded in {loaded:.1f} s (bulk insert), clocks {state}")
         engine = get_engine(url)
         passes = (("first pass, every clock", NOW, False), ("again, every clock", NOW, True),
                   ("again, due checks", NOW, False), ("+1 min, due checks", NOW + timedelta(minutes=1), False),
@@ -176,13 +200,16 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--empty", action="store_true",
+                        help="load the clocks with nothing computed (a worst case: no product path leaves a "
+                             "clock so), so that the first pass writes every column of every clock")
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for name in engines:
         if name == "postgresql" and not pg_available():
             print("postgresql: not reachable, skipped")
             continue
-        run(name, args.cases, args.seed)
+        run(name, args.cases, args.seed, empty=args.empty)
 
 
 if __name__ == "__main__":

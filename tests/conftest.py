@@ -15,6 +15,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from tests.connectors_sim.mastodon import MastodonSim
+from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
+from tests.connectors_sim.server import SimServer
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get("VENTANILLA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("VENTANILLA_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -198,3 +202,37 @@ def deliver(engine: Engine, channel_id: int, posts: list) -> list[int]:
         result = accept(s, channel=channel, posts=posts)
     hand_over(result.new_post_ids)
     return result.new_post_ids
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, on each engine, for tests that migrate down and up; removed after."""
+    from sqlalchemy import create_engine
+
+    from ventanilla.db import dispose_engines
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        dispose_engines()
+        return
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"ventanilla_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def masto() -> Iterator[tuple[MastodonSim, MastodonStreamingSim]]:
+    """A simulated Mastodon instance with its streaming API."""
+    with SimServer() as server:
+        sim = MastodonSim(server)
+        with MastodonStreamingSim(sim) as streaming:
+            yield sim, streaming

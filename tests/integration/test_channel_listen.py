@@ -19,7 +19,6 @@ from tests.conftest import Desk, free_port
 from tests.connectors_sim.mailserver import DOVECOT, MAIL_PASSWORD, MAIL_USER, Dovecot
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim
 from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
-from tests.connectors_sim.server import SimServer
 from ventanilla.cli import app
 from ventanilla.db import session_scope, utcnow
 from ventanilla.ingest.channels import create_channel
@@ -42,13 +41,6 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = WAIT) -> Non
             pytest.fail(f"not within {timeout:.0f} s: {what}")
         time.sleep(0.02)
 
-
-@pytest.fixture
-def masto() -> Iterator[tuple[MastodonSim, MastodonStreamingSim]]:
-    with SimServer() as server:
-        sim = MastodonSim(server)
-        with MastodonStreamingSim(sim) as streaming:
-            yield sim, streaming
 
 
 def add_mastodon(engine: Engine, desk: Desk, sim: MastodonSim, slug: str = "m-brisa", token: str = TOKEN,

@@ -10,21 +10,17 @@ import os
 import re
 import socket
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from tests.conftest import PASSWORD, PG_ADMIN_URL, Desk, need_service
+from tests.conftest import PASSWORD, Desk
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim
 from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
-from tests.connectors_sim.server import SimServer
 from tests.integration.test_channel_listen import FAST, add_mastodon, has, listening, no_listener_threads, wait_for
 from ventanilla.cli import app
 from ventanilla.db import session_factory, session_scope, utcnow
@@ -42,13 +38,6 @@ from ventanilla.ingest.listener_models import ChannelListenerState
 
 BEAT = 1.0  # heartbeat of the listeners below: stale after 3 s (a loaded CI machine stalls threads)
 
-
-@pytest.fixture
-def masto() -> Iterator[tuple[MastodonSim, MastodonStreamingSim]]:
-    with SimServer() as server:
-        sim = MastodonSim(server)
-        with MastodonStreamingSim(sim) as streaming:
-            yield sim, streaming
 
 
 def row(engine: Engine, channel_id: int) -> ChannelListenerState | None:
@@ -259,30 +248,6 @@ def test_the_channels_page_shows_each_push_channels_listener(
     client.headers["Accept-Language"] = "es"
     assert "Escucha push" in client.get("/admin/channels").text
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own (this test migrates down and up), removed after."""
-    from sqlalchemy import create_engine, text
-
-    from ventanilla.db import dispose_engines
-
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        dispose_engines()
-        return
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"ventanilla_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migration_0014_adds_and_removes_the_listener_table(scratch_url: str) -> None:

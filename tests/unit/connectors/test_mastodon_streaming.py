@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from tests.connectors_sim.mastodon import TOKEN, MastodonSim
 from tests.connectors_sim.mastodon_streaming import MastodonStreamingSim
-from tests.connectors_sim.server import SimServer
 
 from ventanilla.ingest.connectors.base import AuthError, ConnectorError, RateLimited
 from ventanilla.ingest.connectors.mastodon import MastodonConnector, MastodonStream
-
-
-@pytest.fixture
-def masto() -> Iterator[tuple[MastodonSim, MastodonStreamingSim]]:
-    with SimServer() as server:
-        sim = MastodonSim(server)
-        with MastodonStreamingSim(sim) as streaming:
-            yield sim, streaming
 
 
 def until(check: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -320,8 +320,7 @@ def _reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with _factories_lock:
         reader = _readers.get(bind)
         if reader is None:
-            reader = _readers[bind] = sessionmaker(bind=bind.execution_options(readonly=True),
-                                                   expire_on_commit=False)
+            reader = _readers[bind] = session_factory(bind, readonly=True)
         return reader
 
 

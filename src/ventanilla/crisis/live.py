@@ -12,14 +12,23 @@ The detectors live in memory, one monitor per database and workspace. A process 
 labelled posts without announcing anything, then reconciles it with the open alerts in the
 database. `crisis.tick` re-assesses on the wall clock so that alerts close when a brand goes
 quiet; schedule it every few minutes (cron or Celery beat), like `sla.recompute`.
+
+A file import (`scans_behind`, in-process mode, two cores or more) asks a forked process for
+its scans instead: the scans' CPU runs beside the import rather than between its chunks, the
+import returns once every scan has run, and the importing process rebuilds its own detectors
+when it next scans. On SQLite a scan reads posts in a read-only session and takes the write
+lock only when it has an alert to write, so ingest keeps writing while it feeds the detectors.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -253,34 +262,47 @@ def _reconcile(session: Session, workspace: Workspace, monitor: CrisisMonitor) -
 def _lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
     statement = select(Workspace).where(Workspace.id == workspace_id)
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()  # one scan per workspace at a time
+        # One scan per workspace writes at a time. NO KEY UPDATE: it does not wait for the
+        # ingest transactions that hold the row's key share (their posts' foreign keys).
+        statement = statement.with_for_update(key_share=True)
     return session.scalar(statement)
 
 
-def scan(session: Session, workspace_id: int, *, now: datetime | None = None) -> list[CrisisAlert]:
+def scan(session: Session, workspace_id: int, *, now: datetime | None = None,
+         reader: Session | None = None) -> list[CrisisAlert]:
     """Feed new posts (and, with `now`, the wall clock) to the workspace's detectors; write alerts.
 
-    Returns the alerts that changed. The caller commits.
+    ``reader``: a session to read the posts with (on SQLite a read-only one, so that the
+    feeding does not hold the write lock); ``session`` is touched only when there is something
+    to write. Returns the alerts that changed. The caller commits.
     """
-    workspace = _lock_workspace(session, workspace_id)
-    if workspace is None:
+    reader = reader or session
+    found = reader.scalar(select(Workspace).where(Workspace.id == workspace_id))
+    if found is None:
         return []
-    settings = detector_settings(workspace)
-    brand = workspace.name
+    settings = detector_settings(found)
+    brand = found.name
     key = (str(session.get_bind().engine.url), workspace_id)
     changed: list[CrisisAlert] = []
     with _LOCK:
         state = _STATES.get(key)
-        top = session.scalar(select(func.max(Post.id)).where(Post.workspace_id == workspace_id)) or 0
+        top = reader.scalar(select(func.max(Post.id)).where(Post.workspace_id == workspace_id)) or 0
         events: list[EpisodeEvent] = []
-        if state is None or state.settings != settings or state.watermark > top:
-            state = _rebuild(session, workspace_id, brand, settings)
+        rebuilt = state is None or state.settings != settings or state.watermark > top
+        if state is None or rebuilt:
+            state = _rebuild(reader, workspace_id, brand, settings)
             _STATES[key] = state
-            changed.extend(_reconcile(session, workspace, state.monitor))
         else:
-            events.extend(_feed(session, workspace_id, brand, state))
+            events.extend(_feed(reader, workspace_id, brand, state))
         if now is not None and now.timestamp() > state.monitor.now:
             events.extend(state.monitor.tick(now.timestamp()))
+        if not (rebuilt or events or state.monitor.episodes.open_episodes()):
+            return changed  # nothing to write
+        workspace = _lock_workspace(session, workspace_id)
+        if workspace is None:
+            return changed
+        if rebuilt:
+            changed.extend(_reconcile(session, workspace, state.monitor))
         for episode_event in events:
             alert = apply_event(session, workspace, episode_event)
             if alert is not None and alert not in changed:
@@ -409,7 +431,15 @@ def scan_task(session: Session, payload: dict[str, Any]) -> None:
     """Scan one workspace's new posts, commit the alerts, then deliver new levels."""
     workspace_id = int(payload["workspace_id"])
     now = datetime.fromisoformat(payload["now"]) if payload.get("now") else None
-    scan(session, workspace_id, now=now)
+    engine = session.get_bind().engine
+    # On SQLite a writing session holds the write lock from its first statement: the posts are
+    # read in a read-only one, so that ingest goes on writing meanwhile.
+    reader = session_factory(engine, readonly=True)() if engine.dialect.name == "sqlite" else None
+    try:
+        scan(session, workspace_id, now=now, reader=reader)
+    finally:
+        if reader is not None:
+            reader.close()
     session.commit()
     if payload.get("deliver", True):
         deliver_pending(session.get_bind().engine, workspace_id=workspace_id)
@@ -444,14 +474,118 @@ def _workspaces_of(session: Session, case_ids: Iterable[int]) -> set[int]:
     return found
 
 
+class _ScansBehind:
+    """A forked process that runs the crisis scans asked for while it is open, beside the
+    caller on a second core, coalesced per workspace; `close` waits for all of them."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._asked: set[int] = set()
+        self._conn, child_conn = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_scans_child, args=(child_conn,), name="crisis-scans-behind", daemon=True)
+        self._process.start()
+        child_conn.close()
+
+    def ask(self, workspace_ids: Iterable[int]) -> None:
+        ids = sorted(set(workspace_ids))
+        if not ids:
+            return
+        self._asked.update(ids)
+        with suppress(OSError):  # the child is gone: `close` scans here instead
+            self._conn.send(ids)
+
+    def close(self) -> None:
+        try:
+            self._conn.send(None)
+            finished = self._conn.recv() == "done"
+        except (OSError, EOFError):
+            finished = False
+        self._process.join()
+        self._conn.close()
+        with _LOCK:  # this process's detectors did not see those posts: rebuilt when next needed
+            for key in [k for k in _STATES if k[1] in self._asked]:
+                del _STATES[key]
+        if not finished:
+            log.warning("the crisis scans beside the import stopped (exit code %s); scanning here",
+                        self._process.exitcode)
+            for workspace_id in sorted(self._asked):
+                _scan_now(workspace_id)
+
+
+def _scans_child(conn: Any) -> None:
+    """The forked process: scan each workspace asked for (all asked since its last scan at once)."""
+    global _LOCK
+    from ventanilla import db
+
+    _LOCK = threading.Lock()  # another thread of the parent may have held it at the fork
+    for engine in db._engines.values():  # the parent's pooled connections stay the parent's
+        engine.dispose(close=False)
+    db._engines.clear()
+    _STATES.clear()
+    finished = False
+    while not finished:
+        todo: set[int] = set()
+        message = conn.recv()
+        while True:
+            if message is None:
+                finished = True
+                break
+            todo.update(message)
+            if not conn.poll():
+                break
+            message = conn.recv()
+        for workspace_id in sorted(todo):
+            _scan_now(workspace_id)
+    conn.send("done")
+    conn.close()
+
+
+_BEHIND: ContextVar[_ScansBehind | None] = ContextVar("crisis_scans_behind", default=None)
+
+
+@contextmanager
+def scans_behind() -> Iterator[None]:
+    """While open, the in-process crisis scans that commits ask for run in a second process
+    (coalesced per workspace) instead of after each commit; all of them have run when it closes.
+
+    For file imports: the scans' CPU no longer delays the next chunk. Not used with Celery (the
+    workers scan), on one core, or when already open.
+    """
+    if get_settings().broker_url or (os.cpu_count() or 1) < 2 or _BEHIND.get() is not None:
+        yield
+        return
+    try:
+        behind = _ScansBehind()
+    except OSError:
+        log.exception("cannot start the crisis scans beside the import; scanning after each commit")
+        yield
+        return
+    token = _BEHIND.set(behind)
+    try:
+        yield
+    finally:
+        _BEHIND.reset(token)
+        behind.close()
+
+
+def _scan_now(workspace_id: int) -> None:
+    try:
+        get_queue().enqueue(SCAN, {"workspace_id": workspace_id})
+    except Exception:  # never fail the ingest that already committed
+        log.exception("crisis scan of workspace %s failed; the next one catches up", workspace_id)
+
+
 def _after_commit(session: Session) -> None:
     pending: set[int] = session.info.pop("crisis_scan", set())
     session.info.pop("crisis_hooked", None)
+    behind = _BEHIND.get()
+    if behind is not None:
+        behind.ask(pending)
+        return
     for workspace_id in sorted(pending):
-        try:
-            get_queue().enqueue(SCAN, {"workspace_id": workspace_id})
-        except Exception:  # never fail the ingest that already committed
-            log.exception("crisis scan of workspace %s failed; the next one catches up", workspace_id)
+        _scan_now(workspace_id)
 
 
 def schedule_scan(session: Session, workspace_ids: Iterable[int]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from ventanilla.bulk import fewer_collections
 from ventanilla.config import get_settings
+from ventanilla.crisis.live import scans_behind
 from ventanilla.db import session_scope
 from ventanilla.ingest.channels import get_or_create_channel
 from ventanilla.ingest.files import FileError, Parsed, Rejection, read_csv, read_jsonl, sniff_format
@@ -101,6 +102,7 @@ def import_file(
         if progress:
             progress(len(batch))
 
+    # Crisis scans asked for by each commit run in a second process meanwhile (`scans_behind`).
     # One chunk is held back until the next one is read, so that its successor's prediction
     # starts before it is written; chunks are still written whole and in order.
     held: tuple[list[IncomingPost], Future[Prediction | None] | None] | None = None
@@ -120,7 +122,7 @@ def import_file(
 
     batch: list[IncomingPost] = []
     try:
-        with fewer_collections():
+        with fewer_collections(), scans_behind():
             try:
                 for item in items:
                     if isinstance(item, Rejection):

@@ -1,0 +1,120 @@
+"""File imports scan for crises in a second process (`crisis.live.scans_behind`), on both engines:
+the alert a burst in the file causes is there when the import returns, this process's detectors
+are rebuilt afterwards instead of feeding the same posts twice, and a scan process that dies
+loses nothing (the importing process scans instead)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import Desk, incoming
+from tests.integration.test_crisis_room import BURST_START, BURST_TEXTS, HISTORY_HOURS, HISTORY_TEXTS, T0, _iso
+from ventanilla.db import session_scope
+
+needs_two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="scans beside an import need two cores")
+
+
+@pytest.fixture(autouse=True)
+def fresh_detectors() -> Iterator[None]:
+    from ventanilla.crisis.live import forget_state
+
+    forget_state()
+    yield
+    forget_state()
+
+
+def _burst_file(folder: Path) -> Path:
+    """30 hours of one complaint an hour, then a burst of 13 in 13 minutes, as native JSONL."""
+    posts = [incoming(f"h{h}", HISTORY_TEXTS[h % len(HISTORY_TEXTS)], handle=f"usual{h}",
+                      created_at=_iso(T0 + timedelta(hours=h, minutes=10))) for h in range(HISTORY_HOURS)]
+    posts += [incoming(f"b{i}", BURST_TEXTS[i % len(BURST_TEXTS)], handle=f"angry{i}", followers=100 + 1000 * i,
+                       created_at=_iso(BURST_START + timedelta(minutes=i))) for i in range(13)]
+    path = folder / "burst.jsonl"
+    path.write_text("\n".join(json.dumps(p.model_dump(mode="json")) for p in posts) + "\n", encoding="utf-8")
+    return path
+
+
+def _import(engine: Any, desk: Desk, path: Path) -> int:
+    from ventanilla.ingest.importer import import_file
+
+    # Small chunks: several commits, so several scans asked of the second process.
+    summary = import_file(path, workspace_id=desk.workspace_id, channel_slug="import", chunk=8, engine=engine)
+    return summary.new
+
+
+def _alerts(engine: Any) -> list[Any]:
+    from ventanilla.crisis.models import CrisisAlert
+
+    with session_scope(engine) as s:
+        return list(s.scalars(select(CrisisAlert).order_by(CrisisAlert.id)))
+
+
+def _states_of(workspace_id: int) -> list[Any]:
+    from ventanilla.crisis import live
+
+    return [state for key, state in live._STATES.items() if key[1] == workspace_id]
+
+
+@needs_two_cores
+def test_an_import_with_a_burst_raises_its_alert_from_the_scan_process(engine: Any, desk: Desk, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from ventanilla.crisis import live
+
+    parent = os.getpid()
+    scanned_in: list[int] = []
+    scan_now = live._scan_now
+
+    def recording(workspace_id: int) -> None:
+        if os.getpid() == parent:
+            scanned_in.append(workspace_id)  # only scans in this process can be seen from here
+        scan_now(workspace_id)
+
+    monkeypatch.setattr(live, "_scan_now", recording)
+    assert _import(engine, desk, _burst_file(tmp_path)) == HISTORY_HOURS + 13
+
+    alerts = _alerts(engine)
+    assert len(alerts) == 1
+    assert alerts[0].closed_at is None
+    assert "barajas" in (alerts[0].topic or "").lower()
+    assert scanned_in == []  # every scan ran in the second process
+    assert _states_of(desk.workspace_id) == []  # ours did not see the posts: rebuilt when next needed
+
+    # The next scan here rebuilds from history and agrees with the alert: nothing raised twice.
+    with session_scope(engine) as s:
+        live.scan(s, desk.workspace_id)
+    assert [(a.id, a.level) for a in _alerts(engine)] == [(alerts[0].id, alerts[0].level)]
+
+
+@needs_two_cores
+def test_a_scan_process_that_dies_loses_no_scan(engine: Any, desk: Desk, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    from ventanilla.crisis import live
+
+    monkeypatch.setattr(live, "_scans_child", lambda conn: os._exit(3))
+    assert _import(engine, desk, _burst_file(tmp_path)) == HISTORY_HOURS + 13
+    assert "stopped (exit code 3); scanning here" in caplog.text
+    alerts = _alerts(engine)
+    assert len(alerts) == 1
+    assert "barajas" in (alerts[0].topic or "").lower()
+
+
+def test_with_celery_the_import_leaves_scans_to_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ventanilla.config import get_settings
+    from ventanilla.crisis import live
+
+    monkeypatch.setenv("VENTANILLA_BROKER_URL", "redis://127.0.0.1:6379/15")
+    get_settings.cache_clear()
+    try:
+        with live.scans_behind():
+            assert live._BEHIND.get() is None
+    finally:
+        get_settings.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -113,8 +114,44 @@ def _prepare_sqlite(engine: Engine) -> None:
         # stale snapshot; read-only sessions (page views) use a plain BEGIN and never wait.
         if conn.get_execution_options().get("readonly"):
             conn.exec_driver_sql("BEGIN")
+        elif _POLL_WRITE_LOCK:
+            _begin_polling(conn.connection.dbapi_connection)
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# See `poll_write_lock`.
+_POLL_WRITE_LOCK = False
+
+
+def poll_write_lock() -> None:
+    """From now on this process's SQLite writers ask for the write lock every 2 ms.
+
+    SQLite's own busy handler sleeps longer and longer (up to 100 ms) between tries, so a
+    writer beside a bulk import misses the short gaps between the import's transactions and
+    waits for several of them. For a process that writes now and then beside one that writes
+    all the time (the crisis scans beside an import).
+    """
+    global _POLL_WRITE_LOCK
+    _POLL_WRITE_LOCK = True
+
+
+def _begin_polling(raw: Any, *, every: float = 0.002, patience: float = 30.0) -> None:
+    import sqlite3
+
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(every)
+    finally:
+        raw.execute("PRAGMA busy_timeout=30000")
 
 
 def json_dumps(value: Any) -> str:

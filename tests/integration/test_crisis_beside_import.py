@@ -1,7 +1,8 @@
 """File imports scan for crises in a second process (`crisis.live.scans_behind`), on both engines:
-the alert a burst in the file causes is there when the import returns, this process's detectors
-are rebuilt afterwards instead of feeding the same posts twice, and a scan process that dies
-loses nothing (the importing process scans instead)."""
+the alert a burst in the file causes is there when the import returns and is the one scanning
+after each commit gives, this process's detectors are rebuilt afterwards instead of feeding the
+same posts twice, and a scan process that dies loses nothing (the importing process scans
+instead)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import Desk, incoming
 from tests.integration.test_crisis_room import BURST_START, BURST_TEXTS, HISTORY_HOURS, HISTORY_TEXTS, T0, _iso
@@ -42,11 +43,12 @@ def _burst_file(folder: Path) -> Path:
     return path
 
 
-def _import(engine: Any, desk: Desk, path: Path) -> int:
+def _import(engine: Any, desk: Desk, path: Path, workspace_id: int | None = None) -> int:
     from ventanilla.ingest.importer import import_file
 
     # Small chunks: several commits, so several scans asked of the second process.
-    summary = import_file(path, workspace_id=desk.workspace_id, channel_slug="import", chunk=8, engine=engine)
+    summary = import_file(path, workspace_id=workspace_id or desk.workspace_id, channel_slug="import", chunk=8,
+                          engine=engine)
     return summary.new
 
 
@@ -67,15 +69,18 @@ def _states_of(workspace_id: int) -> list[Any]:
 def test_an_import_with_a_burst_raises_its_alert_from_the_scan_process(engine: Any, desk: Desk, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from ventanilla.crisis import live
+    from ventanilla.ingest.models import Post
 
     parent = os.getpid()
     scanned_in: list[int] = []
     scan_now = live._scan_now
 
-    def recording(workspace_id: int) -> None:
-        if os.getpid() == parent:
-            scanned_in.append(workspace_id)  # only scans in this process can be seen from here
-        scan_now(workspace_id)
+    def recording(workspace_id: int, **options: Any) -> None:
+        if os.getpid() == parent:  # only scans in this process can be seen from here
+            with session_scope(engine) as s:
+                scanned_in.append(s.scalar(select(func.count()).select_from(Post)
+                                           .where(Post.workspace_id == workspace_id)))
+        scan_now(workspace_id, **options)
 
     monkeypatch.setattr(live, "_scan_now", recording)
     assert _import(engine, desk, _burst_file(tmp_path)) == HISTORY_HOURS + 13
@@ -84,13 +89,39 @@ def test_an_import_with_a_burst_raises_its_alert_from_the_scan_process(engine: A
     assert len(alerts) == 1
     assert alerts[0].closed_at is None
     assert "barajas" in (alerts[0].topic or "").lower()
-    assert scanned_in == []  # every scan ran in the second process
+    assert scanned_in == [0]  # here only the scan before the import; the others in the second process
     assert _states_of(desk.workspace_id) == []  # ours did not see the posts: rebuilt when next needed
 
     # The next scan here rebuilds from history and agrees with the alert: nothing raised twice.
     with session_scope(engine) as s:
         live.scan(s, desk.workspace_id)
     assert [(a.id, a.level) for a in _alerts(engine)] == [(alerts[0].id, alerts[0].level)]
+
+
+def _alert_facts(alert: Any) -> tuple[Any, ...]:
+    return (alert.level, alert.topic, alert.why, alert.examples, alert.peak_negative_hour, alert.peak_z,
+            alert.opened_at, alert.updated_at, alert.closed_at, [entry["level"] for entry in alert.levels])
+
+
+@needs_two_cores
+def test_the_alert_is_the_one_scanning_after_each_commit_gives(engine: Any, desk: Desk, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ventanilla.accounts.models import Workspace
+    from ventanilla.accounts.service import create_workspace
+    from ventanilla.crisis import live
+
+    path = _burst_file(tmp_path)
+    with session_scope(engine) as s:
+        name = s.get(Workspace, desk.workspace_id).name  # the brand: same words excluded from topics
+        twin = create_workspace(s, slug="twin", name=name).id
+    _import(engine, desk, path)
+    with monkeypatch.context() as m:
+        m.setattr(live.os, "cpu_count", lambda: 1)  # one core: each commit scans in this process
+        _import(engine, desk, path, workspace_id=twin)
+
+    beside, after_each = ([a for a in _alerts(engine) if a.workspace_id == ws] for ws in (desk.workspace_id, twin))
+    assert len(beside) == len(after_each) == 1
+    assert _alert_facts(beside[0]) == _alert_facts(after_each[0])  # peak figures synced at the end too
 
 
 @needs_two_cores

@@ -125,12 +125,20 @@ def route_cases(session: Session, case_ids: list[int]) -> int:
     """Apply the workspace's rules to new, unassigned cases; returns how many were routed."""
     if not case_ids:
         return 0
+    from ventanilla.cases.service import known_workspaces
+
+    # The rules first: without any, the cases need not be loaded (bulk ingest opens thousands).
+    workspace_id = known_workspaces(session).get(case_ids[0])
+    if workspace_id is None:
+        workspace_id = session.scalar(select(Case.workspace_id).where(Case.id == case_ids[0]))
+    if workspace_id is None:
+        return 0
+    workspace_rules = [r for r in rules(session, workspace_id=workspace_id) if r.enabled]
+    if not workspace_rules:
+        return 0
     cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids), Case.team_id.is_(None))
                                  .order_by(Case.opened_at, Case.id)))
     if not cases:
-        return 0
-    workspace_rules = [r for r in rules(session, workspace_id=cases[0].workspace_id) if r.enabled]
-    if not workspace_rules:
         return 0
     drafts: list[EventDraft] = []
     routed = 0

@@ -269,12 +269,14 @@ def _lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
 
 
 def scan(session: Session, workspace_id: int, *, now: datetime | None = None,
-         reader: Session | None = None) -> list[CrisisAlert]:
+         reader: Session | None = None, peaks: bool = True) -> list[CrisisAlert]:
     """Feed new posts (and, with `now`, the wall clock) to the workspace's detectors; write alerts.
 
     ``reader``: a session to read the posts with (on SQLite a read-only one, so that the
     feeding does not hold the write lock); ``session`` is touched only when there is something
-    to write. Returns the alerts that changed. The caller commits.
+    to write. ``peaks=False``: an open alert's peak figures are left for a later scan when no
+    episode event needs writing (scans beside an import sync them at its end). Returns the
+    alerts that changed. The caller commits.
     """
     reader = reader or session
     found = reader.scalar(select(Workspace).where(Workspace.id == workspace_id))
@@ -296,7 +298,7 @@ def scan(session: Session, workspace_id: int, *, now: datetime | None = None,
             events.extend(_feed(reader, workspace_id, brand, state))
         if now is not None and now.timestamp() > state.monitor.now:
             events.extend(state.monitor.tick(now.timestamp()))
-        if not (rebuilt or events or state.monitor.episodes.open_episodes()):
+        if not (rebuilt or events or (peaks and state.monitor.episodes.open_episodes())):
             return changed  # nothing to write
         workspace = _lock_workspace(session, workspace_id)
         if workspace is None:
@@ -377,49 +379,58 @@ def deliver_pending(engine: Engine | None = None, *, workspace_id: int | None = 
     settings = get_settings()
     factory = session_factory(engine)
     report = DeliveryReport()
-    with factory() as session:
-        statement = select(CrisisAlert.id).where(CrisisAlert.closed_at.is_(None)).order_by(CrisisAlert.id)
+    # What looks due is read first without the write lock (on SQLite it would wait for ingest);
+    # each send then claims its alert and checks again.
+    due: list[tuple[int, str]] = []
+    with session_factory(engine, readonly=True)() as session:
+        statement = (select(CrisisAlert.id, CrisisAlert.level, CrisisAlert.delivered_email_at,
+                            CrisisAlert.delivered_webhook_at, Workspace.settings)
+                     .join(Workspace, Workspace.id == CrisisAlert.workspace_id)
+                     .where(CrisisAlert.closed_at.is_(None)).order_by(CrisisAlert.id))
         if workspace_id is not None:
             statement = statement.where(CrisisAlert.workspace_id == workspace_id)
-        alert_ids = list(session.scalars(statement))
-    for alert_id in alert_ids:
-        for channel in ("email", "webhook"):
-            with factory() as session:
-                try:
-                    alert = _claim(session, alert_id)
-                    if alert is None or alert.closed_at is not None:
+        for alert_id, level, by_email, by_webhook, workspace_settings in session.execute(statement):
+            if settings.smtp_host and level not in (by_email or {}):
+                due.append((alert_id, "email"))
+            if (workspace_settings or {}).get("crisis_webhook_url") and level not in (by_webhook or {}):
+                due.append((alert_id, "webhook"))
+    for alert_id, channel in due:
+        with factory() as session:
+            try:
+                alert = _claim(session, alert_id)
+                if alert is None or alert.closed_at is not None:
+                    continue
+                column = "delivered_email_at" if channel == "email" else "delivered_webhook_at"
+                done: dict[str, str] = dict(getattr(alert, column) or {})
+                if alert.level in done:
+                    continue
+                workspace = session.get(Workspace, alert.workspace_id)
+                if workspace is None:
+                    continue
+                text = alert_text(alert, workspace.name)
+                if channel == "email":
+                    if not settings.smtp_host:
                         continue
-                    column = "delivered_email_at" if channel == "email" else "delivered_webhook_at"
-                    done: dict[str, str] = dict(getattr(alert, column) or {})
-                    if alert.level in done:
+                    emails = crisis_team_emails(session, workspace)
+                    if not emails:
                         continue
-                    workspace = session.get(Workspace, alert.workspace_id)
-                    if workspace is None:
+                    send_email(settings, emails, f"[ventanilla] {text.split('. ')[0]}", text)
+                    report.emails += 1
+                else:
+                    url = (workspace.settings or {}).get("crisis_webhook_url")
+                    if not url:
                         continue
-                    text = alert_text(alert, workspace.name)
-                    if channel == "email":
-                        if not settings.smtp_host:
-                            continue
-                        emails = crisis_team_emails(session, workspace)
-                        if not emails:
-                            continue
-                        send_email(settings, emails, f"[ventanilla] {text.split('. ')[0]}", text)
-                        report.emails += 1
-                    else:
-                        url = (workspace.settings or {}).get("crisis_webhook_url")
-                        if not url:
-                            continue
-                        post_webhook(str(url), text, timeout=settings.smtp_timeout)
-                        report.webhooks += 1
-                    done[alert.level] = utcnow().isoformat()
-                    setattr(alert, column, done)
-                    record(session, SYSTEM, f"crisis.alert_delivered_{channel}", target_type="crisis_alert",
-                           target_id=alert.id, workspace_id=alert.workspace_id, after={"level": alert.level})
-                    session.commit()
-                except (OSError, smtplib.SMTPException) as exc:
-                    session.rollback()
-                    log.warning("crisis alert %s: %s not delivered (%s); will retry", alert_id, channel, exc)
-                    report.failures.append(f"{channel}:{alert_id}")
+                    post_webhook(str(url), text, timeout=settings.smtp_timeout)
+                    report.webhooks += 1
+                done[alert.level] = utcnow().isoformat()
+                setattr(alert, column, done)
+                record(session, SYSTEM, f"crisis.alert_delivered_{channel}", target_type="crisis_alert",
+                       target_id=alert.id, workspace_id=alert.workspace_id, after={"level": alert.level})
+                session.commit()
+            except (OSError, smtplib.SMTPException) as exc:
+                session.rollback()
+                log.warning("crisis alert %s: %s not delivered (%s); will retry", alert_id, channel, exc)
+                report.failures.append(f"{channel}:{alert_id}")
     return report
 
 
@@ -436,7 +447,7 @@ def scan_task(session: Session, payload: dict[str, Any]) -> None:
     # read in a read-only one, so that ingest goes on writing meanwhile.
     reader = session_factory(engine, readonly=True)() if engine.dialect.name == "sqlite" else None
     try:
-        scan(session, workspace_id, now=now, reader=reader)
+        scan(session, workspace_id, now=now, reader=reader, peaks=payload.get("peaks", True))
     finally:
         if reader is not None:
             reader.close()
@@ -478,10 +489,15 @@ class _ScansBehind:
     """A forked process that runs the crisis scans asked for while it is open, beside the
     caller on a second core, coalesced per workspace; `close` waits for all of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, workspace_ids: Iterable[int]) -> None:
         import multiprocessing
 
-        self._asked: set[int] = set()
+        # The detectors are brought up to date here first, and the child inherits them: its
+        # scans then feed each new chunk as ours would (none has to rebuild, which announces
+        # nothing).
+        self._asked: set[int] = set(workspace_ids)
+        for workspace_id in sorted(self._asked):
+            _scan_now(workspace_id)
         self._conn, child_conn = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("fork").Process(
             target=_scans_child, args=(child_conn,), name="crisis-scans-behind", daemon=True)
@@ -523,8 +539,11 @@ def _scans_child(conn: Any) -> None:
     for engine in db._engines.values():  # the parent's pooled connections stay the parent's
         engine.dispose(close=False)
     db._engines.clear()
-    _STATES.clear()
+    db.poll_write_lock()  # slip alerts in between the import's transactions (SQLite)
     finished = False
+    # Until the import ends, a scan writes only episode events (it then waits for ingest's write
+    # lock on SQLite); the peak figures of an open alert are synced by one last scan at the end.
+    unsynced: set[int] = set()
     while not finished:
         todo: set[int] = set()
         message = conn.recv()
@@ -537,7 +556,10 @@ def _scans_child(conn: Any) -> None:
                 break
             message = conn.recv()
         for workspace_id in sorted(todo):
-            _scan_now(workspace_id)
+            _scan_now(workspace_id, peaks=finished)
+        unsynced = (unsynced | todo) if not finished else unsynced - todo
+    for workspace_id in sorted(unsynced):
+        _scan_now(workspace_id)
     conn.send("done")
     conn.close()
 
@@ -546,9 +568,10 @@ _BEHIND: ContextVar[_ScansBehind | None] = ContextVar("crisis_scans_behind", def
 
 
 @contextmanager
-def scans_behind() -> Iterator[None]:
+def scans_behind(workspace_ids: Iterable[int] = ()) -> Iterator[None]:
     """While open, the in-process crisis scans that commits ask for run in a second process
     (coalesced per workspace) instead of after each commit; all of them have run when it closes.
+    ``workspace_ids``: the workspaces the caller will write to (scanned here before the fork).
 
     For file imports: the scans' CPU no longer delays the next chunk. Not used with Celery (the
     workers scan), on one core, or when already open.
@@ -557,7 +580,7 @@ def scans_behind() -> Iterator[None]:
         yield
         return
     try:
-        behind = _ScansBehind()
+        behind = _ScansBehind(workspace_ids)
     except OSError:
         log.exception("cannot start the crisis scans beside the import; scanning after each commit")
         yield
@@ -570,9 +593,10 @@ def scans_behind() -> Iterator[None]:
         behind.close()
 
 
-def _scan_now(workspace_id: int) -> None:
+def _scan_now(workspace_id: int, *, peaks: bool = True) -> None:
     try:
-        get_queue().enqueue(SCAN, {"workspace_id": workspace_id})
+        get_queue().enqueue(SCAN, {"workspace_id": workspace_id} if peaks else
+                            {"workspace_id": workspace_id, "peaks": False})
     except Exception:  # never fail the ingest that already committed
         log.exception("crisis scan of workspace %s failed; the next one catches up", workspace_id)
 

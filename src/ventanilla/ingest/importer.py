@@ -122,7 +122,7 @@ def import_file(
 
     batch: list[IncomingPost] = []
     try:
-        with fewer_collections(), scans_behind():
+        with fewer_collections(), scans_behind([workspace_id]):
             try:
                 for item in items:
                     if isinstance(item, Rejection):

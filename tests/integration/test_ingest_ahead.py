@@ -3,6 +3,7 @@ are those of the ordinary path, and a prediction is used only for a chunk whose 
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -34,16 +35,33 @@ def labels(engine) -> dict[str, object]:
                 for r in s.execute(select(Post.external_id, Post.labels, Post.language, Post.case_id))}
 
 
+class Predictions:
+    """Each time the model predicts: where ("ahead": the importer's second process or thread;
+    "here": the importing thread) and how many texts. Kept in a file: the process is forked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.write_text("")
+
+    def __call__(self) -> list[tuple[str, int]]:
+        return [(where, int(n)) for where, n in (line.split(",") for line in self.path.read_text().splitlines())]
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+
 @pytest.fixture
-def predicted_in(monkeypatch) -> list[tuple[str, int]]:
-    """Each time the model predicts: the thread it runs in and how many texts."""
+def predicted_in(monkeypatch, tmp_path: Path) -> Predictions:
     from ventanilla.triage.model import Triager
 
-    made: list[tuple[str, int]] = []
+    made = Predictions(tmp_path / "predictions.txt")
     real = Triager.predict_batch
+    parent = os.getpid()
 
     def predict_batch(self: Triager, texts):  # type: ignore[no-untyped-def]
-        made.append((threading.current_thread().name.split("_")[0], len(texts)))
+        here = os.getpid() == parent and threading.current_thread() is threading.main_thread()
+        with made.path.open("a") as handle:
+            handle.write(f"{'here' if here else 'ahead'},{len(texts)}\n")
         return real(self, texts)
 
     monkeypatch.setattr(Triager, "predict_batch", predict_batch)
@@ -54,7 +72,7 @@ def test_labels_are_those_of_the_ordinary_path(tmp_path: Path, engine, desk: Des
     path = write_csv(tmp_path / "a.csv", range(1, 26))
     summary = importer.import_file(path, workspace_id=desk.workspace_id, channel_slug="x-brisa", chunk=10)
     assert summary.new == 25
-    assert predicted_in == [("triage-ahead", 10), ("triage-ahead", 10), ("triage-ahead", 5)]
+    assert predicted_in() == [("ahead", 10), ("ahead", 10), ("ahead", 5)]
     stored = labels(engine)
     model = triage._triager(desk.workspace_id)
     for start in range(1, 26, 10):
@@ -80,6 +98,34 @@ def test_a_chunk_with_stored_posts_is_labelled_the_ordinary_way_and_ends_the_loo
     assert (summary.new, summary.duplicate) == (20, 5)
     # The first two chunks were predicted ahead; the first, with stored posts, is labelled again
     # (its new posts only) and stops the lookahead, so the last is labelled the ordinary way.
-    assert sorted(predicted_in) == [("MainThread", 5), ("MainThread", 5), ("triage-ahead", 10),
-                                    ("triage-ahead", 10)]
+    assert sorted(predicted_in()) == [("ahead", 10), ("ahead", 10), ("here", 5), ("here", 5)]
     assert len(labels(engine)) == 25
+
+
+def test_a_prediction_for_another_model_version_is_not_used(tmp_path: Path, engine, desk: Desk,
+                                                            predicted_in, monkeypatch) -> None:
+    # The workspace's model changed while the next chunk was predicted (e.g. corrections learnt).
+    real = triage.predict_ahead
+
+    def stale(workspace_id: int, texts: list[str]) -> triage.Prediction | None:
+        found = real(workspace_id, texts)
+        return None if found is None else triage.Prediction("older-model", found.texts, found.batch)
+
+    monkeypatch.setattr(importer, "predict_ahead", stale)
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 1)  # a thread: the stand-in need not pickle
+    summary = importer.import_file(write_csv(tmp_path / "a.csv", range(1, 13)), workspace_id=desk.workspace_id,
+                                   channel_slug="x-brisa", chunk=10)
+    assert summary.new == 12
+    assert sorted(predicted_in()) == [("ahead", 2), ("ahead", 10), ("here", 2), ("here", 10)]
+
+
+@pytest.mark.parametrize(("cores", "kind"), [(2, "ProcessPoolExecutor"), (1, "ThreadPoolExecutor")])
+def test_the_next_chunk_is_predicted_in_a_process_when_there_is_a_second_core(monkeypatch, cores: int,
+                                                                             kind: str) -> None:
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: cores)
+    executor = importer._ahead_executor()
+    try:
+        assert type(executor).__name__ == kind
+        assert executor.submit(len, "ventanilla").result() == 10
+    finally:
+        executor.shutdown()

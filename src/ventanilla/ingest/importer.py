@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,11 +70,11 @@ def import_file(
     # In-process pipeline: each post is labelled and placed before it is written, in the same
     # transaction. With workers (Celery), posts are stored here and handed over after commit.
     inline = processes_inline()
-    # The triage model's work on a chunk needs no database: it runs in a second thread while
-    # the chunk before is written (waiting on the database), and is used only when every post
+    # The triage model's work on a chunk needs no database: it runs in a second process (a
+    # thread on one core) while the chunk before is written, and is used only when every post
     # of its chunk is new. After a chunk with posts already stored (a re-import), no more.
     ahead = inline and get_settings().triage_on_ingest
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-ahead") if ahead else None
+    executor = _ahead_executor() if ahead else None
 
     def predict(batch: list[IncomingPost]) -> Future[Prediction | None] | None:
         if executor is None or not ahead:
@@ -153,6 +155,18 @@ def import_file(
                 writer.writerow([r.line, r.reason, r.content])
         summary.report = report_path
     return summary
+
+
+def _ahead_executor() -> Executor:
+    """Where the next chunk is triaged: a forked process when there is a second core (the
+    model's Python work then stops competing with the writes for this process's lock), else
+    a thread (it still runs while this one waits on the database)."""
+    if (os.cpu_count() or 1) >= 2:
+        try:
+            return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        except OSError:
+            pass
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-ahead")
 
 
 def count_lines(path: Path) -> int:

@@ -138,21 +138,23 @@ def _triager(workspace_id: int) -> Any:
 @dataclass(slots=True)
 class Prediction:
     """The model's output for a batch of texts, worked out ahead of `label_pending` (the
-    importer predicts the next chunk in another thread while this one is written).
-    `label_pending` takes it only for exactly these texts and this model: the same output."""
+    importer predicts the next chunk in another process while this one is written).
+    `label_pending` takes it only for exactly these texts and the version of the model the
+    workspace uses now: the same output."""
 
-    triager: Any
+    model_version: str
     texts: list[str]
     batch: TriageBatch
 
 
 def predict_ahead(workspace_id: int, texts: list[str]) -> Prediction | None:
-    """What the workspace's model says about ``texts`` (no database: safe in another thread)."""
+    """What the workspace's model says about ``texts`` (no database: safe in another thread
+    or process; the result pickles)."""
     try:
         triager = _triager(workspace_id)
     except (ImportError, FileNotFoundError):
         return None
-    return Prediction(triager, texts, triager.predict_batch(texts))
+    return Prediction(triager.version, texts, triager.predict_batch(texts))
 
 
 def label_pending(session: Session, posts: Sequence[PendingPost], *, now: datetime | None = None,
@@ -181,7 +183,7 @@ def label_pending(session: Session, posts: Sequence[PendingPost], *, now: dateti
     thresholds = _thresholds(session, workspace_id)
     ages = [max(0.0, (now - p.created_at).total_seconds() / 3600) for p in posts]
     texts = [p.text for p in posts]
-    if predicted is not None and predicted.triager is triager and predicted.texts == texts:
+    if predicted is not None and predicted.model_version == triager.version and predicted.texts == texts:
         batch = predicted.batch
     else:
         batch = triager.predict_batch(texts)

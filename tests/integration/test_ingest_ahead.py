@@ -129,3 +129,18 @@ def test_the_next_chunk_is_predicted_in_a_process_when_there_is_a_second_core(mo
         assert executor.submit(len, "ventanilla").result() == 10
     finally:
         executor.shutdown()
+
+
+def _helper_dies(workspace_id: int, texts: list[str]) -> triage.Prediction | None:
+    os._exit(5)  # runs in the helper process: it dies mid-import
+
+
+def test_a_helper_process_that_dies_costs_no_label(tmp_path: Path, engine, desk: Desk, monkeypatch) -> None:
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(importer, "predict_ahead", _helper_dies)
+    summary = importer.import_file(write_csv(tmp_path / "a.csv", range(1, 26)), workspace_id=desk.workspace_id,
+                                   channel_slug="x-brisa", chunk=10)
+    assert summary.new == 25
+    stored = labels(engine)
+    assert len(stored) == 25
+    assert all(got is not None and got["sentiment"] and case_id is not None for got, _l, case_id in stored.values())

@@ -534,7 +534,9 @@ def _scans_child(conn: Any) -> None:
     """The forked process: scan each workspace asked for (all asked since its last scan at once)."""
     global _LOCK
     from ventanilla import db
+    from ventanilla.workers.helpers import ignore_interrupts
 
+    ignore_interrupts()
     _LOCK = threading.Lock()  # another thread of the parent may have held it at the fork
     for engine in db._engines.values():  # the parent's pooled connections stay the parent's
         engine.dispose(close=False)

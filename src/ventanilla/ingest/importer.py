@@ -21,6 +21,7 @@ from ventanilla.ingest.files import FileError, Parsed, Rejection, read_csv, read
 from ventanilla.ingest.schema import IncomingPost
 from ventanilla.ingest.service import accept
 from ventanilla.triage.service import Prediction, predict_ahead
+from ventanilla.workers.helpers import ignore_interrupts
 from ventanilla.workers.pipeline import hand_over, processes_inline
 
 
@@ -77,9 +78,14 @@ def import_file(
     executor = _ahead_executor() if ahead else None
 
     def predict(batch: list[IncomingPost]) -> Future[Prediction | None] | None:
+        nonlocal ahead
         if executor is None or not ahead:
             return None
-        return executor.submit(predict_ahead, workspace_id, [p.text for p in batch])
+        try:
+            return executor.submit(predict_ahead, workspace_id, [p.text for p in batch])
+        except RuntimeError:  # the helper process died (BrokenProcessPool): label here from now on
+            ahead = False
+            return None
 
     def flush(batch: list[IncomingPost], predicted: Future[Prediction | None] | None) -> None:
         nonlocal ahead
@@ -163,7 +169,8 @@ def _ahead_executor() -> Executor:
     a thread (it still runs while this one waits on the database)."""
     if (os.cpu_count() or 1) >= 2:
         try:
-            return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=ignore_interrupts)
         except OSError:
             pass
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-ahead")

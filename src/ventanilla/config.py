@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False
     smtp_from: str = "ventanilla@localhost"
     smtp_timeout: float = 10.0
+    # Crisis alerts about posts older than this many hours are recorded, not e-mailed or posted.
+    crisis_delivery_horizon_hours: float = Field(default=24.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

@@ -104,6 +104,18 @@ def fresh_detectors() -> Iterator[None]:
     forget_state()
 
 
+@pytest.fixture(autouse=True)
+def replayed_dates_count_as_live(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # These tests replay fixed dates (November 2026): with the default horizon their alerts would
+    # be historic and never sent. The horizon itself is tested below with posts of today.
+    from ventanilla.config import get_settings
+
+    monkeypatch.setenv("VENTANILLA_CRISIS_DELIVERY_HORIZON_HOURS", str(24 * 365 * 100))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def client(desk: Desk) -> TestClient:
     from ventanilla.web.app import create_app
@@ -130,25 +142,70 @@ def _alerts(engine: Any) -> list[Any]:
         return list(s.scalars(select(CrisisAlert).order_by(CrisisAlert.id)))
 
 
-def _history(engine: Any, desk: Desk) -> None:
+def _history(engine: Any, desk: Desk, start: datetime = T0) -> None:
     """One negative post an hour for 30 hours: the detectors learn what usual looks like."""
     posts = [incoming(f"h{h}", HISTORY_TEXTS[h % len(HISTORY_TEXTS)], handle=f"usual{h}",
-                      created_at=_iso(T0 + timedelta(hours=h, minutes=10))) for h in range(HISTORY_HOURS)]
+                      created_at=_iso(start + timedelta(hours=h, minutes=10))) for h in range(HISTORY_HOURS)]
     deliver(engine, desk.channel_id, posts)
 
 
-def _burst(engine: Any, desk: Desk, first: int, last: int) -> None:
+def _burst(engine: Any, desk: Desk, first: int, last: int, start: datetime = T0) -> None:
     """Burst posts `first`..`last` (one a minute), delivered as one batch."""
+    burst_start = start + (BURST_START - T0)
     posts = [incoming(f"b{i}", BURST_TEXTS[i % len(BURST_TEXTS)], handle=f"angry{i}", followers=100 + 1000 * i,
-                      created_at=_iso(BURST_START + timedelta(minutes=i))) for i in range(first, last + 1)]
+                      created_at=_iso(burst_start + timedelta(minutes=i))) for i in range(first, last + 1)]
     deliver(engine, desk.channel_id, posts)
 
 
-def _grow_to_crisis(engine: Any, desk: Desk) -> None:
-    _history(engine, desk)
-    _burst(engine, desk, 0, 3)
-    _burst(engine, desk, 4, 4)
-    _burst(engine, desk, 5, 12)
+def _grow_to_crisis(engine: Any, desk: Desk, start: datetime = T0) -> None:
+    _history(engine, desk, start)
+    _burst(engine, desk, 0, 3, start)
+    _burst(engine, desk, 4, 4, start)
+    _burst(engine, desk, 5, 12, start)
+
+
+def _default_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ventanilla.config import get_settings
+
+    monkeypatch.delenv("VENTANILLA_CRISIS_DELIVERY_HORIZON_HOURS")
+    get_settings.cache_clear()
+    assert get_settings().crisis_delivery_horizon_hours == 24
+
+
+def test_an_alert_on_an_imported_archive_is_recorded_without_paging_anybody(
+        engine: Any, desk: Desk, smtp: Mailbox, webhook: tuple[str, list[dict[str, Any]]], client: TestClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _default_horizon(monkeypatch)
+    url, hooks = webhook
+    _settings(engine, desk, crisis_webhook_url=url)
+    _grow_to_crisis(engine, desk)  # November's posts, read today
+    [alert] = _alerts(engine)
+    assert alert.level == "crisis" and alert.closed_at is None
+    assert smtp.messages == [] and hooks == []
+    assert alert.delivered_email_at == {} and alert.delivered_webhook_at == {}
+
+    sign_in(client, "crisis")
+    page = client.get("/crisis").text
+    assert f'data-alert="{alert.id}"' in page and "data-historic" in page
+
+
+def test_an_alert_on_todays_posts_is_sent(engine: Any, desk: Desk, smtp: Mailbox,
+                                          webhook: tuple[str, list[dict[str, Any]]], client: TestClient,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ventanilla.db import utcnow
+
+    _default_horizon(monkeypatch)
+    url, hooks = webhook
+    _settings(engine, desk, crisis_webhook_url=url)
+    # The same story, its burst a few hours ago (the history before it, 30 hours long).
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - (BURST_START - T0) - timedelta(hours=3)
+    _grow_to_crisis(engine, desk, start)
+    [alert] = _alerts(engine)
+    assert alert.level == "crisis"
+    assert len(smtp.messages) == 3 and [h["text"].split(":")[0] for h in hooks] == ["Watch", "Warning", "CRISIS"]
+
+    sign_in(client, "crisis")
+    assert "data-historic" not in client.get("/crisis").text
 
 
 def test_a_burst_opens_one_alert_that_escalates_is_delivered_once_per_level_and_closes(

@@ -368,11 +368,24 @@ def _claim(session: Session, alert_id: int) -> CrisisAlert | None:
     return session.scalar(statement)
 
 
+def delivery_horizon() -> timedelta:
+    """An alert whose latest posts are older than this (an imported archive, a long backfill) is
+    recorded and shown in the app, but not sent: nobody is paged about the past
+    (``VENTANILLA_CRISIS_DELIVERY_HORIZON_HOURS``, default 24)."""
+    return timedelta(hours=get_settings().crisis_delivery_horizon_hours)
+
+
+def is_historic(alert: CrisisAlert, now: datetime | None = None) -> bool:
+    """Whether the alert's latest posts are older than the `delivery_horizon` (it is not sent)."""
+    return alert.updated_at < (now or utcnow()) - delivery_horizon()
+
+
 def deliver_pending(engine: Engine | None = None, *, workspace_id: int | None = None) -> DeliveryReport:
     """Send each open alert's current level once by e-mail and once to the webhook.
 
     The alert row is locked while sending and stamped in the same transaction, so a level is
-    never sent twice; a failed send is retried on the next pass.
+    never sent twice; a failed send is retried on the next pass. Historic alerts (`is_historic`)
+    are not sent; one whose episode reaches the present is sent at the level it has then.
     """
     from ventanilla.sla.alerts import post_webhook, send_email
 
@@ -386,7 +399,8 @@ def deliver_pending(engine: Engine | None = None, *, workspace_id: int | None = 
         statement = (select(CrisisAlert.id, CrisisAlert.level, CrisisAlert.delivered_email_at,
                             CrisisAlert.delivered_webhook_at, Workspace.settings)
                      .join(Workspace, Workspace.id == CrisisAlert.workspace_id)
-                     .where(CrisisAlert.closed_at.is_(None)).order_by(CrisisAlert.id))
+                     .where(CrisisAlert.closed_at.is_(None), CrisisAlert.updated_at >= utcnow() - delivery_horizon())
+                     .order_by(CrisisAlert.id))
         if workspace_id is not None:
             statement = statement.where(CrisisAlert.workspace_id == workspace_id)
         for alert_id, level, by_email, by_webhook, workspace_settings in session.execute(statement):
@@ -398,7 +412,7 @@ def deliver_pending(engine: Engine | None = None, *, workspace_id: int | None = 
         with factory() as session:
             try:
                 alert = _claim(session, alert_id)
-                if alert is None or alert.closed_at is not None:
+                if alert is None or alert.closed_at is not None or is_historic(alert):
                     continue
                 column = "delivered_email_at" if channel == "email" else "delivered_webhook_at"
                 done: dict[str, str] = dict(getattr(alert, column) or {})

@@ -16,8 +16,9 @@ from ventanilla.accounts.models import Workspace
 from ventanilla.accounts.service import Principal
 from ventanilla.crisis import live  # noqa: F401  (registers the event handlers in web processes)
 from ventanilla.crisis import room as rooms
-from ventanilla.crisis.live import open_alert
+from ventanilla.crisis.live import is_historic, open_alert
 from ventanilla.crisis.models import CrisisAlert, CrisisRoom, CrisisStatement, RoomRole
+from ventanilla.db import utcnow
 from ventanilla.web.deps import DbReadSession, DbSession, csrf_protect, require_page
 from ventanilla.web.i18n import gettext as _
 from ventanilla.web.templating import render
@@ -53,8 +54,11 @@ def crisis_page(request: Request, session: DbReadSession, principal: CrisisPrinc
     alerts = rooms.list_alerts(session, workspace_id=principal.workspace_id)
     room_list = rooms.list_rooms(session, workspace_id=principal.workspace_id)
     open_rooms = {r.alert_id: r for r in room_list if r.is_open and r.alert_id}
+    now = utcnow()
+    # Alerts about posts older than a day that were never sent (an imported archive).
+    historic = {a.id for a in alerts if is_historic(a, now) and not (a.delivered_email_at or a.delivered_webhook_at)}
     return render(request, "crisis/index.html", {
-        "alerts": alerts, "rooms": room_list, "open_rooms": open_rooms,
+        "alerts": alerts, "rooms": room_list, "open_rooms": open_rooms, "historic": historic,
         "crisis_mode": rooms.in_crisis_mode(workspace), "error": request.query_params.get("error"),
     })
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.conftest import Desk
 from ventanilla.db import session_scope
 from ventanilla.ingest import importer
-from ventanilla.ingest.models import Post
+from ventanilla.ingest.models import Post, join_labels
 from ventanilla.triage import service as triage
 
 HEADER = "id,created_at,lang,text,sentiment,brand,author,retweet_count\n"
@@ -31,8 +31,9 @@ def write_csv(path: Path, ids: range) -> Path:
 
 def labels(engine) -> dict[str, object]:
     with session_scope(engine) as s:
-        return {r.external_id: (r.labels, r.language, r.case_id)
-                for r in s.execute(select(Post.external_id, Post.labels, Post.language, Post.case_id))}
+        return {r.external_id: (join_labels(r.labels, r.label_details), r.language, r.case_id)
+                for r in s.execute(select(Post.external_id, Post.labels, Post.label_details, Post.language,
+                                          Post.case_id))}
 
 
 class Predictions:

@@ -27,8 +27,9 @@ def test_posts_get_labels_evidence_urgency_and_impact(engine, desk: Desk) -> Non
         assert angry.labels["complaint"] == "yes" and angry.labels["sentiment"] == "negative"
         assert happy.labels["sentiment"] == "positive"
         assert angry.labels["reason"] == "lost"
-        assert any(cue["kind"] == "legal" for cue in angry.labels["details"]["urgency"])
-        breakdown = angry.labels["details"]["impact"]
+        assert "details" not in angry.labels  # the values; what explains them is a column of its own
+        assert any(cue["kind"] == "legal" for cue in angry.label_details["urgency"])
+        breakdown = angry.label_details["impact"]
         assert sum(breakdown.values()) == pytest.approx(angry.labels["impact"], abs=0.05)
         assert angry.labels["model_version"]
         angry_case = s.get(Case, angry.case_id)
@@ -77,7 +78,7 @@ def test_an_agent_corrects_a_label_it_is_kept_audited_exported_and_adapts_the_mo
     with session_scope(engine) as s:
         post = s.get(Post, 1)
         assert post.labels["reason"] == "quality"
-        assert post.labels["details"]["reason"]["corrected_by"] == "agent@brisa.test"
+        assert post.label_details["reason"]["corrected_by"] == "agent@brisa.test"
     assert (tmp_path / "models" / f"workspace-{desk.workspace_id}" / "triage.json").exists()
     assert 'data-action="case.labels_corrected"' in client.get("/cases/1").text
     out = tmp_path / "corrections.csv"

@@ -161,6 +161,8 @@ def test_api_with_a_personal_token(client: TestClient, engine, desk: Desk) -> No
     case_id = cases["items"][0]["id"]
     posts = client.get(f"/api/v1/cases/{case_id}/posts", headers=auth).json()
     assert posts[0]["text"] == "¿Cuánto equipaje puedo llevar?"
+    # Triage's labels with what explains them, as one document (stored in two columns).
+    assert posts[0]["labels"]["language"] == "es" and posts[0]["labels"]["details"]["sentiment"]["confidence"] > 0
     note = client.post(f"/api/v1/cases/{case_id}/notes", json={"body": "Respondido"}, headers=auth)
     assert note.status_code == 201
     assert client.post(f"/api/v1/cases/{case_id}/notes", json={"body": ""}, headers=auth).status_code == 422

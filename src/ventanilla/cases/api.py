@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 from sqlalchemy import select
 
 from ventanilla.accounts.service import Principal
@@ -39,7 +39,8 @@ class PostOut(BaseModel):
     likes: int
     shares: int
     replies: int
-    labels: dict[str, Any] | None
+    # Triage's labels with their details under "details" (stored in two columns since 0016).
+    labels: dict[str, Any] | None = Field(validation_alias=AliasChoices("labels_with_details", "labels"))
 
     model_config = {"from_attributes": True}
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -85,5 +86,29 @@ class Post(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     shares: Mapped[int] = mapped_column(Integer, default=0)
     replies: Mapped[int] = mapped_column(Integer, default=0)
+    # Triage's label values (what queries filter on: JSONB on PostgreSQL) ...
     labels: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, default=None)
+    # ... and what explains them (evidence, confidences, impact breakdown, urgency cues): only
+    # ever shown, so plain JSON text on both engines (cheaper to write). Migration 0016.
+    label_details: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    @property
+    def labels_with_details(self) -> dict[str, Any] | None:
+        """The labels as one document with their details under ``"details"`` (the API's shape)."""
+        return join_labels(self.labels, self.label_details)
+
+
+def split_labels(document: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Triage's document (values and ``"details"``) as the two columns: values, details."""
+    if document is None:
+        return None, None
+    values = dict(document)
+    return values, values.pop("details", None)
+
+
+def join_labels(values: dict[str, Any] | None, details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The two columns as triage's one document (`split_labels` undone)."""
+    if values is None:
+        return None
+    return {**values, "details": details} if details is not None else dict(values)

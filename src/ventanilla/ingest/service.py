@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ventanilla.bulk import bulk_insert, lookup, refresh_statistics, reserve_ids
 from ventanilla.db import utcnow
-from ventanilla.ingest.models import Author, Channel, Post
+from ventanilla.ingest.models import Author, Channel, Post, split_labels
 from ventanilla.ingest.pending import PendingPost
 from ventanilla.ingest.schema import IncomingPost
 
@@ -47,7 +47,7 @@ AUTHOR_COLUMNS = ("id", "workspace_id", "network", "handle", "display_name", "fo
                   "first_seen_at", "last_seen_at")
 POST_COLUMNS = ("id", "workspace_id", "channel_id", "author_id", "case_id", "network", "external_id", "direction",
                 "kind", "text", "language", "url", "created_at", "received_at", "parent_external_id",
-                "thread_external_id", "likes", "shares", "replies", "labels", "raw")
+                "thread_external_id", "likes", "shares", "replies", "labels", "label_details", "raw")
 
 
 def _upsert_authors(session: Session, workspace_id: int,
@@ -155,7 +155,7 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost],
     bulk_insert(session, POST_TABLE, POST_COLUMNS, [
         (q.id, q.workspace_id, q.channel_id, q.author_id, q.case_id, p.network, p.external_id, "in",
          p.kind.value, p.text, q.language, p.url, p.created_at, now, p.parent_external_id, q.thread_external_id,
-         p.likes, p.shares, p.replies, q.labels, p.raw)
+         p.likes, p.shares, p.replies, *split_labels(q.labels), p.raw)
         for p, q in zip(fresh, pending, strict=True)
     ])
     refresh_statistics(session, POST_TABLE, len(fresh))

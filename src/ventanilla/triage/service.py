@@ -18,7 +18,7 @@ from ventanilla.audit.service import Actor, record
 from ventanilla.bulk import one_of
 from ventanilla.cases.models import Case
 from ventanilla.db import utcnow
-from ventanilla.ingest.models import Post
+from ventanilla.ingest.models import Post, split_labels
 from ventanilla.ingest.pending import PendingPost, load_pending
 from ventanilla.triage.models import LabelCorrection
 from ventanilla.triage.result import Label, TriageBatch, TriageResult
@@ -201,7 +201,8 @@ def label_posts(session: Session, post_ids: Sequence[int], *, now: datetime | No
     posts = [p for p in load_pending(session, list(post_ids)) if p.labels is None]
     if not label_pending(session, posts, now=now):
         return 0
-    session.execute(update(Post), [{"id": p.id, "labels": p.labels, "language": p.language} for p in posts])
+    session.execute(update(Post), [{"id": p.id, "labels": values, "label_details": details, "language": p.language}
+                                   for p in posts for values, details in (split_labels(p.labels),)])
     return len(posts)
 
 
@@ -245,10 +246,10 @@ def correct_label(session: Session, *, post: Post, label: str, value: str, user_
     labels = dict(post.labels or {})
     old = labels.get(label)
     labels[label] = value
-    details = dict(labels.get("details") or {})
+    details = dict(post.label_details or {})
     details[label] = {"confidence": 1.0, "evidence": [], "corrected_by": actor.name}
-    labels["details"] = details
     post.labels = labels
+    post.label_details = details
     correction = LabelCorrection(workspace_id=post.workspace_id, post_id=post.id, label=label, old_value=old,
                                  new_value=value, text=post.text, user_id=user_id,
                                  model_version=str(labels.get("model_version") or ""))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ventanilla.cases.service import Placement, announce, place_posts
 from ventanilla.config import get_settings
-from ventanilla.ingest.models import Post
+from ventanilla.ingest.models import Post, split_labels
 from ventanilla.ingest.pending import PendingPost, load_pending
 from ventanilla.workers.queue import InlineQueue, get_queue, task
 
@@ -50,11 +50,17 @@ def process_posts(session: Session, payload: dict[str, Any]) -> None:
     unlabelled = {p.id for p in posts if p.labels is None}
     placement = prepare(session, posts)
     table = cast(Table, Post.__table__)
-    rows = [{"pid": p.id, "labels": p.labels, "language": p.language, "cid": p.case_id}
-            for p in posts if p.id in unlabelled or p.id in placement.case_of]
-    if rows:
+    labelled = [{"pid": p.id, "labels": values, "details": details, "language": p.language, "cid": p.case_id}
+                for p in posts if p.id in unlabelled for values, details in (split_labels(p.labels),)]
+    if labelled:
         session.execute(update(table).where(table.c.id == bindparam("pid")).values(
-            labels=bindparam("labels"), language=bindparam("language"), case_id=bindparam("cid")), rows)
+            labels=bindparam("labels"), label_details=bindparam("details"), language=bindparam("language"),
+            case_id=bindparam("cid")), labelled)
+    placed = [{"pid": p.id, "language": p.language, "cid": p.case_id}
+              for p in posts if p.id not in unlabelled and p.id in placement.case_of]
+    if placed:  # labelled before (their labels are stored), placed in a case now
+        session.execute(update(table).where(table.c.id == bindparam("pid")).values(
+            language=bindparam("language"), case_id=bindparam("cid")), placed)
     finish(session, placement)
 
 

@@ -15,6 +15,7 @@ import math
 import re
 from collections import Counter, deque
 from dataclasses import dataclass
+from operator import itemgetter
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -222,7 +223,7 @@ class TopicTracker:
             factor = 1.0 / self._boost
             self._boost = 1.0
             self._history_posts *= factor
-            keep = sorted(self._history.items(), key=lambda kv: kv[1], reverse=True)
+            keep = sorted(self._history.items(), key=itemgetter(1), reverse=True)
             self._history = {t: v * factor for t, v in keep[: self.max_terms // 2]}
 
     def emerging(

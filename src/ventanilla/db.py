@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -148,7 +149,7 @@ def _begin_polling(raw: Any, *, every: float = 0.002, patience: float = 30.0) ->
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc  # as SQLAlchemy's own
                 time.sleep(every)
     finally:
         raw.execute("PRAGMA busy_timeout=30000")

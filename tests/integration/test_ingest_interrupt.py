@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.conftest import Desk
-from ventanilla.db import session_scope
+from ventanilla.db import session_factory, session_scope
 from ventanilla.ingest.models import Post
 
 TEXTS = ["Mi vuelo lleva 3 horas de retraso", "Thanks for the quick help!", "Lost my bag again - awful",
@@ -23,7 +23,8 @@ CHUNK = 2000  # import_file's default
 
 
 def _stored(engine) -> int:
-    with session_scope(engine) as s:
+    # Read-only: a writing session would take SQLite's write lock from the import every poll.
+    with session_factory(engine, readonly=True)() as s:
         return int(s.scalar(select(func.count()).select_from(Post)) or 0)
 
 

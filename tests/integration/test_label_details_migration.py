@@ -47,19 +47,28 @@ def test_migration_0016_splits_the_details_out_and_back(scratch_url: str) -> Non
                           "created_at) VALUES (1, 1, 'x', 'X', 'x', '@brisa', true, '{}', :now)"), {"now": now})
         conn.execute(text("INSERT INTO author (id, workspace_id, network, handle, verified, first_seen_at, "
                           "last_seen_at) VALUES (1, 1, 'x', 'lola', false, :now, :now)"), {"now": now})
-        for number, labels in enumerate([{**VALUES, "details": DETAILS}, VALUES, None], start=1):
+        for number, labels in enumerate([{**VALUES, "details": DETAILS}, VALUES, None, {**VALUES, "details": None}],
+                                        start=1):
             conn.execute(text(
                 "INSERT INTO post (id, workspace_id, channel_id, author_id, network, external_id, direction, kind, "
                 "text, created_at, received_at, likes, shares, replies, raw, labels) VALUES (:id, 1, 1, 1, 'x', "
                 ":ext, 'in', 'mention', 'Perdieron mi maleta', :now, :now, 0, 0, 0, '{}', :labels)"),
                 {"id": number, "ext": f"p{number}", "now": now,
                  "labels": None if labels is None else json.dumps(labels)})
+        # A row pointing at a post: the downgrade must not copy the table (its foreign key would
+        # refuse the drop on SQLite).
+        conn.execute(text("INSERT INTO user_account (id, email, name, password_hash, is_active, language, "
+                          "created_at) VALUES (1, 'a@brisa.test', 'A', 'x', true, 'es', :now)"), {"now": now})
+        conn.execute(text("INSERT INTO label_correction (workspace_id, post_id, label, old_value, new_value, text, "
+                          "user_id, model_version, created_at) VALUES (1, 1, 'reason', 'lost', 'late', 'x', 1, "
+                          "'m', :now)"), {"now": now})
     dispose_engines()
 
     upgrade(scratch_url, "0016")
-    assert _documents(scratch_url) == {"p1": (VALUES, DETAILS), "p2": (VALUES, None), "p3": (None, None)}
+    assert _documents(scratch_url) == {"p1": (VALUES, DETAILS), "p2": (VALUES, None), "p3": (None, None),
+                                       "p4": (VALUES, None)}
 
     command.downgrade(alembic_config(scratch_url), "0015")
     dispose_engines()
     assert _documents(scratch_url) == {"p1": ({**VALUES, "details": DETAILS}, None), "p2": (VALUES, None),
-                                       "p3": (None, None)}
+                                       "p3": (None, None), "p4": (VALUES, None)}

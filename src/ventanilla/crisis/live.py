@@ -59,6 +59,9 @@ LATE_SECONDS = 50 * 60
 # An unlabelled post younger than this holds the watermark back (triage may still label it).
 LABEL_GRACE = timedelta(minutes=10)
 _BATCH = 5000
+# The session.info key where ingest leaves the newest post id a transaction stored (the scan
+# beside an import feeds up to it, as a scan right after that commit would).
+NEWEST_POST = "ingest.newest_post_id"
 
 
 @dataclass(slots=True)
@@ -88,6 +91,13 @@ def forget_state() -> None:
         _STATES.clear()
 
 
+def forget(session: Session, workspace_id: int) -> None:
+    """Drop one workspace's monitor after a scan whose alerts were not stored: the next scan
+    rebuilds it from history and reconciles the open alert with what it finds."""
+    with _LOCK:
+        _STATES.pop((str(session.get_bind().engine.url), workspace_id), None)
+
+
 def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
@@ -95,7 +105,8 @@ def _moment(seconds: float) -> datetime:
 # -- feeding posts ---------------------------------------------------------------------------
 
 
-def _post_rows(session: Session, workspace_id: int, *, above: int, since: datetime | None) -> list[Any]:
+def _post_rows(session: Session, workspace_id: int, *, above: int, since: datetime | None,
+               upto: int | None = None) -> list[Any]:
     statement = (
         select(
             Post.id, Post.created_at, Post.received_at, Post.network, Post.text, Post.likes, Post.shares,
@@ -111,16 +122,19 @@ def _post_rows(session: Session, workspace_id: int, *, above: int, since: dateti
     )
     if since is not None:
         statement = statement.where(Post.created_at >= since)
+    if upto is not None:
+        statement = statement.where(Post.id <= upto)
     return list(session.execute(statement).all())
 
 
 def _feed(session: Session, workspace_id: int, brand: str, state: LiveState,
-          since: datetime | None = None) -> list[EpisodeEvent]:
-    """Feed every labelled post above the watermark to the monitor; return the events."""
+          since: datetime | None = None, upto: int | None = None) -> list[EpisodeEvent]:
+    """Feed every labelled post above the watermark (up to post ``upto``) to the monitor; return
+    the events."""
     events: list[EpisodeEvent] = []
     grace = utcnow() - LABEL_GRACE
     while True:
-        rows = _post_rows(session, workspace_id, above=state.watermark, since=since)
+        rows = _post_rows(session, workspace_id, above=state.watermark, since=since, upto=upto)
         if not rows:
             return events
         held_back: int | None = None
@@ -269,14 +283,16 @@ def _lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
 
 
 def scan(session: Session, workspace_id: int, *, now: datetime | None = None,
-         reader: Session | None = None, peaks: bool = True) -> list[CrisisAlert]:
+         reader: Session | None = None, peaks: bool = True, upto: int | None = None) -> list[CrisisAlert]:
     """Feed new posts (and, with `now`, the wall clock) to the workspace's detectors; write alerts.
 
     ``reader``: a session to read the posts with (on SQLite a read-only one, so that the
     feeding does not hold the write lock); ``session`` is touched only when there is something
     to write. ``peaks=False``: an open alert's peak figures are left for a later scan when no
-    episode event needs writing (scans beside an import sync them at its end). Returns the
-    alerts that changed. The caller commits.
+    episode event needs writing (scans beside an import sync them at its end). ``upto``: feed
+    the posts up to this id only (what one commit of an import stored). Returns the alerts that
+    changed. The caller commits; if that or the writing here fails, it calls `forget` (the
+    detectors have seen posts whose events were not stored).
     """
     reader = reader or session
     found = reader.scalar(select(Workspace).where(Workspace.id == workspace_id))
@@ -295,7 +311,7 @@ def scan(session: Session, workspace_id: int, *, now: datetime | None = None,
             state = _rebuild(reader, workspace_id, brand, settings)
             _STATES[key] = state
         else:
-            events.extend(_feed(reader, workspace_id, brand, state))
+            events.extend(_feed(reader, workspace_id, brand, state, upto=upto))
         if now is not None and now.timestamp() > state.monitor.now:
             events.extend(state.monitor.tick(now.timestamp()))
         if not (rebuilt or events or (peaks and state.monitor.episodes.open_episodes())):
@@ -461,11 +477,15 @@ def scan_task(session: Session, payload: dict[str, Any]) -> None:
     # read in a read-only one, so that ingest goes on writing meanwhile.
     reader = session_factory(engine, readonly=True)() if engine.dialect.name == "sqlite" else None
     try:
-        scan(session, workspace_id, now=now, reader=reader, peaks=payload.get("peaks", True))
+        scan(session, workspace_id, now=now, reader=reader, peaks=payload.get("peaks", True),
+             upto=payload.get("upto"))
+        session.commit()
+    except BaseException:
+        forget(session, workspace_id)
+        raise
     finally:
         if reader is not None:
             reader.close()
-    session.commit()
     if payload.get("deliver", True):
         deliver_pending(session.get_bind().engine, workspace_id=workspace_id)
 
@@ -475,8 +495,12 @@ def tick_task(session: Session, payload: dict[str, Any]) -> None:
     """Re-assess every workspace on the wall clock (closes alerts of brands that went quiet)."""
     now = utcnow()
     for workspace_id in list(session.scalars(select(Workspace.id).order_by(Workspace.id))):
-        scan(session, workspace_id, now=now)
-        session.commit()
+        try:
+            scan(session, workspace_id, now=now)
+            session.commit()
+        except BaseException:
+            forget(session, workspace_id)
+            raise
     if payload.get("deliver", True):
         deliver_pending(session.get_bind().engine)
 
@@ -500,8 +524,9 @@ def _workspaces_of(session: Session, case_ids: Iterable[int]) -> set[int]:
 
 
 class _ScansBehind:
-    """A forked process that runs the crisis scans asked for while it is open, beside the
-    caller on a second core, coalesced per workspace; `close` waits for all of them."""
+    """A forked process that runs the crisis scans an import's commits ask for, beside the
+    import on a second core, each with the posts that commit stored (as scanning after each
+    commit would); `close` waits for all of them and takes the process's detectors back."""
 
     def __init__(self, workspace_ids: Iterable[int]) -> None:
         import multiprocessing
@@ -514,38 +539,47 @@ class _ScansBehind:
             _scan_now(workspace_id)
         self._conn, child_conn = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("fork").Process(
-            target=_scans_child, args=(child_conn,), name="crisis-scans-behind", daemon=True)
+            target=_scans_child, args=(child_conn, os.getpid()), name="crisis-scans-behind", daemon=True)
         self._process.start()
         child_conn.close()
 
-    def ask(self, workspace_ids: Iterable[int]) -> None:
+    def ask(self, workspace_ids: Iterable[int], upto: int | None) -> None:
         ids = sorted(set(workspace_ids))
         if not ids:
             return
         self._asked.update(ids)
         with suppress(OSError):  # the child is gone: `close` scans here instead
-            self._conn.send(ids)
+            self._conn.send((ids, upto))
 
     def close(self) -> None:
+        states: dict[tuple[str, int], LiveState] | None = None
         try:
             self._conn.send(None)
-            finished = self._conn.recv() == "done"
+            reply = self._conn.recv()
+            if isinstance(reply, tuple) and reply[0] == "done":
+                states = reply[1]
         except (OSError, EOFError):
-            finished = False
+            states = None
         self._process.join()
         self._conn.close()
-        with _LOCK:  # this process's detectors did not see those posts: rebuilt when next needed
-            for key in [k for k in _STATES if k[1] in self._asked]:
-                del _STATES[key]
-        if not finished:
-            log.warning("the crisis scans beside the import stopped (exit code %s); scanning here",
-                        self._process.exitcode)
-            for workspace_id in sorted(self._asked):
-                _scan_now(workspace_id)
+        if states is not None:
+            with _LOCK:  # the child's detectors saw the import's posts; ours did not
+                for key in [k for k in _STATES if k[1] in self._asked]:
+                    del _STATES[key]
+                _STATES.update(states)
+            return
+        # The child died: our detectors are as they were before the import, so scanning here
+        # feeds every post it stored (alerts the child wrote are found again by episode and
+        # levels already sent are not sent twice).
+        log.warning("the crisis scans beside the import stopped (exit code %s); scanning here",
+                    self._process.exitcode)
+        for workspace_id in sorted(self._asked):
+            _scan_now(workspace_id)
 
 
-def _scans_child(conn: Any) -> None:
-    """The forked process: scan each workspace asked for (all asked since its last scan at once)."""
+def _scans_child(conn: Any, parent: int) -> None:
+    """The forked process: one scan per request, in order; at the end one more per workspace to
+    sync the open alert's peak figures, then its detectors go back to the parent."""
     global _LOCK
     from ventanilla import db
     from ventanilla.workers.helpers import ignore_interrupts
@@ -556,27 +590,23 @@ def _scans_child(conn: Any) -> None:
         engine.dispose(close=False)
     db._engines.clear()
     db.poll_write_lock()  # slip alerts in between the import's transactions (SQLite)
-    finished = False
-    # Until the import ends, a scan writes only episode events (it then waits for ingest's write
-    # lock on SQLite); the peak figures of an open alert are synced by one last scan at the end.
-    unsynced: set[int] = set()
-    while not finished:
-        todo: set[int] = set()
+    scanned: set[int] = set()
+    while True:
+        while not conn.poll(1.0):
+            if os.getppid() != parent:  # the importer was killed: nobody will ask or wait
+                os._exit(0)
         message = conn.recv()
-        while True:
-            if message is None:
-                finished = True
-                break
-            todo.update(message)
-            if not conn.poll():
-                break
-            message = conn.recv()
-        for workspace_id in sorted(todo):
-            _scan_now(workspace_id, peaks=finished)
-        unsynced = (unsynced | todo) if not finished else unsynced - todo
-    for workspace_id in sorted(unsynced):
+        if message is None:
+            break
+        ids, upto = message
+        for workspace_id in ids:
+            # Until the import ends a scan writes only episode events (on SQLite it waits for
+            # the import's write lock to do so); the peak figures are synced once at the end.
+            _scan_now(workspace_id, peaks=False, upto=upto)
+        scanned.update(ids)
+    for workspace_id in sorted(scanned):
         _scan_now(workspace_id)
-    conn.send("done")
+    conn.send(("done", {key: state for key, state in _STATES.items() if key[1] in scanned}))
     conn.close()
 
 
@@ -609,10 +639,14 @@ def scans_behind(workspace_ids: Iterable[int] = ()) -> Iterator[None]:
         behind.close()
 
 
-def _scan_now(workspace_id: int, *, peaks: bool = True) -> None:
+def _scan_now(workspace_id: int, *, peaks: bool = True, upto: int | None = None) -> None:
+    payload: dict[str, Any] = {"workspace_id": workspace_id}
+    if not peaks:
+        payload["peaks"] = False
+    if upto is not None:
+        payload["upto"] = upto
     try:
-        get_queue().enqueue(SCAN, {"workspace_id": workspace_id} if peaks else
-                            {"workspace_id": workspace_id, "peaks": False})
+        get_queue().enqueue(SCAN, payload)
     except Exception:  # never fail the ingest that already committed
         log.exception("crisis scan of workspace %s failed; the next one catches up", workspace_id)
 
@@ -620,9 +654,10 @@ def _scan_now(workspace_id: int, *, peaks: bool = True) -> None:
 def _after_commit(session: Session) -> None:
     pending: set[int] = session.info.pop("crisis_scan", set())
     session.info.pop("crisis_hooked", None)
+    upto = session.info.pop(NEWEST_POST, None)
     behind = _BEHIND.get()
     if behind is not None:
-        behind.ask(pending)
+        behind.ask(pending, upto)
         return
     for workspace_id in sorted(pending):
         _scan_now(workspace_id)

@@ -165,4 +165,6 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost],
         finish(session, placement)
     result.new_post_ids = ids
     result.processed = process
+    # What a crisis scan right after this commit would read up to (`crisis.live.NEWEST_POST`).
+    session.info["ingest.newest_post_id"] = max(ids)
     return result

@@ -25,7 +25,9 @@ def upgrade() -> None:
     with op.batch_alter_table("post") as batch_op:
         batch_op.add_column(sa.Column("label_details", sa.JSON(none_as_null=True), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("UPDATE post SET label_details = (labels -> 'details')::json, labels = labels - 'details' "
+        # A JSON null under "details" becomes SQL NULL, as on SQLite.
+        op.execute("UPDATE post SET label_details = CASE WHEN jsonb_typeof(labels -> 'details') = 'null' "
+                   "THEN NULL ELSE (labels -> 'details')::json END, labels = labels - 'details' "
                    "WHERE labels ? 'details'")
     else:
         op.execute("UPDATE post SET label_details = json_extract(labels, '$.details'), "
@@ -40,5 +42,7 @@ def downgrade() -> None:
     else:
         op.execute("UPDATE post SET labels = json_set(labels, '$.details', json(label_details)) "
                    "WHERE labels IS NOT NULL AND label_details IS NOT NULL")
-    with op.batch_alter_table("post") as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): copying the table instead would fail on the
+    # foreign keys of the rows that point at posts (replies, corrections, ...).
+    with op.batch_alter_table("post", recreate="never") as batch_op:
         batch_op.drop_column("label_details")

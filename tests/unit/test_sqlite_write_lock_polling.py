@@ -30,14 +30,19 @@ def _waiter(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def test_the_lock_is_taken_soon_after_the_other_writer_commits(tmp_path: Path) -> None:
+def _locked(tmp_path: Path, hold: float) -> tuple[threading.Thread, sqlite3.Connection]:
+    """Another writer holding the lock for ``hold`` seconds, and a connection that wants it."""
     path = tmp_path / "lock.db"
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
     held = threading.Event()
-    holder = threading.Thread(target=_holder, args=(path, 0.3, held))
+    holder = threading.Thread(target=_holder, args=(path, hold, held))
     holder.start()
     held.wait()
-    conn = _waiter(path)
+    return holder, _waiter(path)
+
+
+def test_the_lock_is_taken_soon_after_the_other_writer_commits(tmp_path: Path) -> None:
+    holder, conn = _locked(tmp_path, 0.3)
     start = time.monotonic()
     db._begin_polling(conn)
     waited = time.monotonic() - start
@@ -50,13 +55,7 @@ def test_the_lock_is_taken_soon_after_the_other_writer_commits(tmp_path: Path) -
 
 
 def test_after_its_patience_it_fails_with_sqlalchemys_error(tmp_path: Path) -> None:
-    path = tmp_path / "lock.db"
-    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
-    held = threading.Event()
-    holder = threading.Thread(target=_holder, args=(path, 0.5, held))
-    holder.start()
-    held.wait()
-    conn = _waiter(path)
+    holder, conn = _locked(tmp_path, 0.5)
     with pytest.raises(OperationalError, match="locked"):
         db._begin_polling(conn, patience=0.05)
     assert not conn.in_transaction

@@ -539,7 +539,8 @@ class _ScansBehind:
             _scan_now(workspace_id)
         self._conn, child_conn = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("fork").Process(
-            target=_scans_child, args=(child_conn, os.getpid()), name="crisis-scans-behind", daemon=True)
+            target=_scans_child, args=(child_conn, os.getpid(), sorted(self._asked)), name="crisis-scans-behind",
+            daemon=True)
         self._process.start()
         child_conn.close()
 
@@ -577,7 +578,7 @@ class _ScansBehind:
             _scan_now(workspace_id)
 
 
-def _scans_child(conn: Any, parent: int) -> None:
+def _scans_child(conn: Any, parent: int, workspace_ids: list[int]) -> None:
     """The forked process: one scan per request, in order; at the end one more per workspace to
     sync the open alert's peak figures, then its detectors go back to the parent."""
     global _LOCK
@@ -591,6 +592,7 @@ def _scans_child(conn: Any, parent: int) -> None:
     db._engines.clear()
     db.poll_write_lock()  # slip alerts in between the import's transactions (SQLite)
     scanned: set[int] = set()
+    ours = set(workspace_ids)  # the detectors the parent brought up to date for us
     while True:
         while not conn.poll(1.0):
             if os.getppid() != parent:  # the importer was killed: nobody will ask or wait
@@ -606,7 +608,8 @@ def _scans_child(conn: Any, parent: int) -> None:
         scanned.update(ids)
     for workspace_id in sorted(scanned):
         _scan_now(workspace_id)
-    conn.send(("done", {key: state for key, state in _STATES.items() if key[1] in scanned}))
+    ours |= scanned
+    conn.send(("done", {key: state for key, state in _STATES.items() if key[1] in ours}))
     conn.close()
 
 

@@ -630,7 +630,7 @@ def scans_behind(workspace_ids: Iterable[int] = ()) -> Iterator[None]:
         return
     try:
         behind = _ScansBehind(workspace_ids)
-    except OSError:
+    except (OSError, ValueError):  # no fork on this platform, or no process to be had
         log.exception("cannot start the crisis scans beside the import; scanning after each commit")
         yield
         return

@@ -83,7 +83,7 @@ def import_file(
             return None
         try:
             return executor.submit(predict_ahead, workspace_id, [p.text for p in batch])
-        except RuntimeError:  # the helper process died (BrokenProcessPool): label here from now on
+        except (RuntimeError, OSError):  # the helper died (BrokenProcessPool) or cannot start: label here
             ahead = False
             return None
 
@@ -171,7 +171,7 @@ def _ahead_executor() -> Executor:
         try:
             return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
                                        initializer=ignore_interrupts)
-        except OSError:
+        except (OSError, ValueError):  # no fork on this platform, or no process to be had
             pass
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-ahead")
 

@@ -47,6 +47,7 @@ from ventanilla.crisis.signals import CrisisPost
 from ventanilla.db import session_factory, utcnow
 from ventanilla.events import on
 from ventanilla.ingest.models import Author, Post
+from ventanilla.ingest.service import NEWEST_POST
 from ventanilla.workers.queue import get_queue, task
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,6 @@ LATE_SECONDS = 50 * 60
 # An unlabelled post younger than this holds the watermark back (triage may still label it).
 LABEL_GRACE = timedelta(minutes=10)
 _BATCH = 5000
-# The session.info key where ingest leaves the newest post id a transaction stored (the scan
-# beside an import feeds up to it, as a scan right after that commit would).
-NEWEST_POST = "ingest.newest_post_id"
 
 
 @dataclass(slots=True)

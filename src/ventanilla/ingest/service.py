@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from ventanilla.triage.service import Prediction
 
 CHUNK = 500
+# The session.info key where `accept` leaves the newest post id its transaction stored (a crisis
+# scan beside an import feeds up to it, as a scan right after that commit would).
+NEWEST_POST = "ingest.newest_post_id"
 AuthorFacts = tuple[int, int | None, bool]  # id, followers, verified
 POST_TABLE = cast(Table, Post.__table__)
 AUTHOR_TABLE = cast(Table, Author.__table__)
@@ -165,6 +168,6 @@ def accept(session: Session, *, channel: Channel, posts: Sequence[IncomingPost],
         finish(session, placement)
     result.new_post_ids = ids
     result.processed = process
-    # What a crisis scan right after this commit would read up to (`crisis.live.NEWEST_POST`).
-    session.info["ingest.newest_post_id"] = max(ids)
+    # What a crisis scan right after this commit would read up to (see `NEWEST_POST`).
+    session.info[NEWEST_POST] = max(ids)
     return result
